@@ -12,7 +12,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# 0.0.4 text: every Prometheus 2.x and 3.x server parses it, and our names need no escaping.
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as METRICS_CONTENT_TYPE
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -119,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         srv = self.server
         if path == "/metrics":
-            self._send(200, srv.renderer.render(), CONTENT_TYPE_LATEST)
+            self._send(200, srv.renderer.render(), METRICS_CONTENT_TYPE)
         elif path == "/health":
             status, body = compute_health(srv.config, srv.store.states(), srv.clock())
             self._send(status, json.dumps(body, indent=2).encode() + b"\n", "application/json")

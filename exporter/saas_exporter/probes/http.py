@@ -64,7 +64,10 @@ async def exchange(
         )
     except httpx.HTTPError as err:
         reason = _transport_reason(err)
-        message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        if reason == "timeout":
+            message = f"{type(err).__name__}: no response within {timeout:g}s"
+        else:
+            message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message))
     return Exchange(response, time.perf_counter() - start, clock())
 
@@ -165,7 +168,10 @@ def failed(result: ProbeResult, reason: str, error: str) -> ProbeResult:
 
 
 def http_failure(result: ProbeResult, response: httpx.Response, reason: str) -> ProbeResult:
-    if reason == "cloudflare_challenge":
+    if response.is_redirect:
+        location = response.headers.get("location", "nowhere")
+        text = f"{response.status_code}: unexpected redirect to {location}"
+    elif reason == "cloudflare_challenge":
         text = f"{response.status_code}: Cloudflare challenge page (cf-mitigated: challenge)"
     else:
         text = f"{response.status_code}: {error_detail(response)}"

@@ -1,0 +1,149 @@
+"""Scheduling with a fake clock: intervals, jitter, Retry-After, skips, hard deadlines."""
+
+import asyncio
+import random
+
+from saas_exporter.probes import ProbeResult, targets_for
+from saas_exporter.scheduler import Scheduler, next_due
+from saas_exporter.state import ResultStore
+
+from tests.conftest import klaviyo_config
+
+PROF = ("klaviyo", "main", "profiles")
+
+
+class FakeClock:
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def make(results, clock, timeout="2s"):
+    config = klaviyo_config("http://vendor.test", "http://status.test", vendor={"timeout": timeout})
+    targets = targets_for(config)
+    store = ResultStore(targets)
+    calls = []
+
+    async def run_probe(target):
+        calls.append(target.key)
+        outcome = results(target)
+        if asyncio.iscoroutine(outcome):
+            return await outcome
+        return outcome
+
+    scheduler = Scheduler(targets, store, run_probe, 4, clock, random.Random(7))
+    return scheduler, store, calls
+
+
+def ok(clock):
+    return lambda target: ProbeResult(True, 0.1, clock(), 200)
+
+
+def test_everything_runs_once_at_start():
+    clock = FakeClock()
+    scheduler, store, calls = make(ok(clock), clock)
+    asyncio.run(scheduler.run_all_once())
+    assert sorted(calls) == sorted(
+        [("klaviyo", "", "statuspage"), ("klaviyo", "main", "accounts"), PROF]
+    )
+    assert store.all_probed()
+
+
+def test_next_run_is_one_interval_plus_minus_ten_percent():
+    rng = random.Random(1)
+    dues = [next_due(1000.0, 30.0, rng) for _ in range(500)]
+    assert min(dues) >= 1027.0 and max(dues) <= 1033.0
+    assert max(dues) - min(dues) > 5.0  # spread, not a constant
+
+
+def test_retry_after_blocks_the_endpoint_and_counts_skips():
+    clock = FakeClock()
+    throttled = ProbeResult(
+        False, 0.05, clock.now, 429, failure_reason="throttled", retry_after_seconds=120
+    )
+    scheduler, store, calls = make(lambda t: throttled, clock)
+    asyncio.run(scheduler.run_target(PROF))
+    assert scheduler.not_before[PROF] == clock.now + 120
+    assert scheduler.due[PROF] == clock.now + 120
+    clock.now += 60  # a run attempted before Retry-After passes is skipped
+    assert asyncio.run(scheduler.run_target(PROF)) is None
+    assert calls == [PROF]
+    assert store.get(PROF).skipped == 1
+    clock.now += 60
+    asyncio.run(scheduler.run_target(PROF))
+    assert calls == [PROF, PROF]
+
+
+def test_retry_after_is_capped_at_15_minutes():
+    clock = FakeClock()
+    scheduler, _, _ = make(
+        lambda t: ProbeResult(
+            False, 0.05, clock.now, 429, failure_reason="throttled", retry_after_seconds=86400
+        ),
+        clock,
+    )
+    asyncio.run(scheduler.run_target(PROF))
+    assert scheduler.not_before[PROF] == clock.now + 900
+
+
+def test_other_endpoints_keep_running_while_one_is_throttled():
+    clock = FakeClock()
+
+    def results(target):
+        if target.probe == "profiles":
+            return ProbeResult(
+                False, 0.05, clock.now, 429, failure_reason="throttled", retry_after_seconds=300
+            )
+        return ProbeResult(True, 0.05, clock.now, 200)
+
+    scheduler, _, _ = make(results, clock)
+    asyncio.run(scheduler.run_all_once())
+    assert scheduler.not_before[("klaviyo", "main", "accounts")] == 0.0
+
+
+def test_no_retry_inside_a_probe_a_failure_waits_for_the_next_interval():
+    clock = FakeClock()
+    scheduler, _, calls = make(
+        lambda t: ProbeResult(False, 0.05, clock.now, 500, failure_reason="server_error"), clock
+    )
+    asyncio.run(scheduler.run_target(PROF))
+    assert calls == [PROF]
+    assert 27.0 <= scheduler.due[PROF] - clock.now <= 33.0
+
+
+def test_a_hung_probe_is_cut_at_the_hard_deadline():
+    clock = FakeClock()
+
+    async def hang():
+        await asyncio.Event().wait()
+
+    scheduler, store, _ = make(lambda t: hang(), clock, timeout="10ms")
+    import saas_exporter.scheduler as sched
+
+    original = sched.HARD_DEADLINE_SLACK
+    sched.HARD_DEADLINE_SLACK = 0.01
+    try:
+        result = asyncio.run(scheduler.run_target(PROF))
+    finally:
+        sched.HARD_DEADLINE_SLACK = original
+    assert (result.success, result.failure_reason) == (False, "timeout")
+    assert result.error == "no complete response within 0.02s"
+    assert store.get(PROF).failures["timeout"] == 1
+
+
+def test_run_forever_stops_on_the_event():
+    clock = FakeClock()
+    scheduler, _store, calls = make(ok(clock), clock)
+
+    async def go():
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run_forever(stop))
+        while len(calls) < 3:
+            await asyncio.sleep(0)
+        stop.set()
+        await task
+
+    asyncio.run(go())
+    assert len(calls) == 3  # the fake clock never advances: nothing is due twice
