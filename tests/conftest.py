@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from saas_exporter.config import ExporterConfig, load_config_data
 from saas_exporter.probes import ProbeResult, ProbeTarget, prober_for, targets_for
 

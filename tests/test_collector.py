@@ -2,6 +2,7 @@
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+
 from saas_exporter.collector import SaasCollector
 from saas_exporter.probes import FAILURE_REASONS, targets_for
 from saas_exporter.probes.result import (
@@ -13,7 +14,6 @@ from saas_exporter.probes.result import (
 )
 from saas_exporter.ratelimit_headers import RateLimitInfo
 from saas_exporter.state import ResultStore
-
 from tests.conftest import klaviyo_config
 
 T0 = 1_800_000_000.0

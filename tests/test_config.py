@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from saas_exporter.config import ConfigError, load_config, load_config_data
 from saas_exporter.redaction import redact
-
 from tests.conftest import KEY_ENV, TEST_KEY
 
 ENV = {KEY_ENV: TEST_KEY}

@@ -5,10 +5,10 @@ import logging
 
 import httpx
 import pytest
+
 from saas_exporter.logs import setup_logging
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SCENARIOS
-
 from tests.conftest import TEST_KEY, klaviyo_config
 
 

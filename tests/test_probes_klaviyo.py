@@ -4,9 +4,9 @@ import json
 import threading
 
 import pytest
-from saas_exporter.probes.klaviyo import parse_account
 from werkzeug import Response
 
+from saas_exporter.probes.klaviyo import parse_account
 from tests.conftest import TEST_KEY, free_port, klaviyo_config, recorded_response, run_probe, target
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from saas_exporter.ratelimit_headers import UNSPECIFIED_WINDOW, parse_rate_limit_headers
 
 NOW = 1_800_000_000.0

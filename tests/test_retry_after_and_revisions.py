@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from saas_exporter.retry_after import MAX_BACKOFF_SECONDS, backoff_seconds, parse_retry_after
 from saas_exporter.revisions import RevisionLifecycle, revision_lifecycle
 

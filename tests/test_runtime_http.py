@@ -4,10 +4,10 @@ import threading
 
 import httpx
 import pytest
-from saas_exporter.demo import demo_config
-from saas_exporter.runtime import ExporterRuntime
 from werkzeug import Response
 
+from saas_exporter.demo import demo_config
+from saas_exporter.runtime import ExporterRuntime
 from tests.conftest import klaviyo_config
 
 LONG = {"accounts": "1h", "profiles": "1h", "statuspage": "1h"}

@@ -6,7 +6,6 @@ import random
 from saas_exporter.probes import ProbeResult, targets_for
 from saas_exporter.scheduler import Scheduler, next_due
 from saas_exporter.state import ResultStore
-
 from tests.conftest import klaviyo_config
 
 PROF = ("klaviyo", "main", "profiles")

@@ -2,8 +2,8 @@
 
 import httpx
 import pytest
-from saas_exporter.simulator import SCENARIOS, SimulatorServer
 
+from saas_exporter.simulator import SCENARIOS, SimulatorServer
 from tests.conftest import TEST_KEY, klaviyo_config, run_probe, target
 
 

@@ -1,11 +1,11 @@
 import json
 
 import pytest
+
 from saas_exporter.probes.result import Component
 from saas_exporter.probes.statuspage import parse_atlassian_summary
 from saas_exporter.simulator.atlassian_page import summary
 from saas_exporter.simulator.scenarios import ScenarioState
-
 from tests.conftest import klaviyo_config, run_probe, target
 
 
