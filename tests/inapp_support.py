@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 SECRET = "whsec-test-4f1c9a"
 WEBHOOK_ID = "01JWEBHOOK0000000000000000"
-NOW = 1_790_000_000.0  # 2026-09-21T13:33:20Z
+NOW = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
 
 class DurationClock:

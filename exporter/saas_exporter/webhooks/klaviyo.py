@@ -74,7 +74,9 @@ class KlaviyoWebhookVerifier:
             raise ValueError(f"tolerance_seconds must be positive, got {tolerance_seconds}")
         self._key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
         self.tolerance_seconds = tolerance_seconds
-        self.replay_window = replay_window or ReplayWindow(ttl_seconds=2 * tolerance_seconds)
+        if replay_window is None:
+            replay_window = ReplayWindow(ttl_seconds=2 * tolerance_seconds)
+        self.replay_window = replay_window
         self._clock = clock
         self._vendor = vendor
         self._counter = inapp_metrics(registry).webhook_verifications
