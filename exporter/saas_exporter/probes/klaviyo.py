@@ -1,0 +1,100 @@
+"""Klaviyo probes: identity (GET /api/accounts/) and rate-limit headroom (GET /api/profiles/)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from .http import base_result, classify_status, exchange, failed, http_failure, json_body
+from .result import AccountIdentity, ProbeResult
+from .target import ProbeTarget
+
+
+def request_headers(target: ProbeTarget) -> dict[str, str]:
+    assert target.account is not None
+    headers = {
+        "authorization": f"Klaviyo-API-Key {target.account.api_key}",
+        "accept": "application/vnd.api+json",
+    }
+    if target.vendor.revision:
+        headers["revision"] = target.vendor.revision
+    return headers
+
+
+def parse_account(body: Any) -> AccountIdentity:
+    """The one account a private key belongs to; ValueError names the bad field."""
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON:API document (an object)")
+    data = body.get("data")
+    if not isinstance(data, list) or not data:
+        raise ValueError(f"data: expected a non-empty list of accounts, got {_kind(data)}")
+    first = data[0]
+    if not isinstance(first, dict):
+        raise ValueError(f"data[0]: expected an account object, got {_kind(first)}")
+    if first.get("type") != "account":
+        raise ValueError(f"data[0].type: expected 'account', got {first.get('type')!r}")
+    account_id = first.get("id")
+    if not isinstance(account_id, str) or not account_id:
+        raise ValueError(f"data[0].id: expected a non-empty string, got {_kind(account_id)}")
+    attributes = first.get("attributes")
+    test_account = attributes.get("test_account") if isinstance(attributes, dict) else None
+    return AccountIdentity(account_id, test_account if isinstance(test_account, bool) else None)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    ex = await exchange(
+        client,
+        f"{target.vendor.api_url}/api/accounts/",
+        request_headers(target),
+        target.vendor.timeout_seconds,
+    )
+    result = base_result(ex, read_rate_limits=True)
+    if ex.response is None:
+        return result
+    # Klaviyo documents an invalid or missing key as a 400 too, on this endpoint.
+    reason = classify_status(ex.response, auth_on_400=True)
+    if reason:
+        return http_failure(result, ex.response, reason)
+    if ex.response.status_code != 200:
+        return failed(result, "invalid_response", f"{ex.response.status_code}: expected 200")
+    try:
+        identity = parse_account(json_body(ex.response))
+    except ValueError as err:
+        return failed(result, "invalid_response", f"200: {err}")
+    result = replace(result, account=identity)
+    expected = target.account.expected_account_id if target.account else None
+    if expected and identity.account_id != expected:
+        return failed(
+            result,
+            "account_mismatch",
+            f"the key answers for account {identity.account_id}, expected {expected}",
+        )
+    return replace(result, success=True)
+
+
+async def probe_profiles(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    ex = await exchange(
+        client,
+        f"{target.vendor.api_url}/api/profiles/",
+        request_headers(target),
+        target.vendor.timeout_seconds,
+        params={"page[size]": "1"},
+    )
+    result = base_result(ex, read_rate_limits=True)
+    if ex.response is None:
+        return result
+    reason = classify_status(ex.response, auth_on_400=False)
+    if reason:
+        return http_failure(result, ex.response, reason)
+    body = json_body(ex.response)
+    if ex.response.status_code != 200:
+        return failed(result, "invalid_response", f"{ex.response.status_code}: expected 200")
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return failed(result, "invalid_response", "200: data: expected a list of profiles")
+    return replace(result, success=True)

@@ -1,0 +1,80 @@
+"""What one probe run found out, and the closed set of failure reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ratelimit_headers import RateLimitInfo
+
+FAILURE_REASONS: tuple[str, ...] = (
+    "auth",
+    "forbidden",
+    "cloudflare_challenge",
+    "throttled",
+    "server_error",
+    "client_error",
+    "timeout",
+    "connection",
+    "tls",
+    "invalid_response",
+    "account_mismatch",
+)
+
+INDICATORS = ("none", "minor", "major", "critical", "maintenance")
+COMPONENT_STATUSES = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
+IMPACTS = ("none", "minor", "major", "critical")
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    account_id: str
+    test_account: bool | None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    group: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    name: str
+    impact: str
+    status: str
+    url: str
+    started_at: str = ""
+    updates: tuple[tuple[str, str, str], ...] = ()  # (time, status, body)
+
+
+@dataclass(frozen=True)
+class StatusPageSnapshot:
+    indicator: str
+    description: str
+    components: tuple[Component, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    active_maintenances: int = 0
+    page_format: str = "atlassian"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    success: bool
+    duration_seconds: float
+    finished_at: float
+    http_status: int = 0
+    failure_reason: str | None = None
+    error: str = ""
+    ratelimit: RateLimitInfo | None = None
+    retry_after_seconds: float | None = None
+    invalid_headers: tuple[str, ...] = field(default=())
+    account: AccountIdentity | None = None
+    statuspage: StatusPageSnapshot | None = None

@@ -1,0 +1,91 @@
+"""Wires config, store, scheduler and HTTP server into one running exporter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from .config import ExporterConfig
+from .probes import ProbeTarget, targets_for
+from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
+from .state import ResultStore
+from .web import ExporterHTTPServer
+
+log = logging.getLogger(__name__)
+
+
+class ExporterRuntime:
+    """Probes run on an asyncio loop in one thread; HTTP is served from others."""
+
+    def __init__(
+        self,
+        config: ExporterConfig,
+        listen: tuple[str, int],
+        clock: Callable[[], float] = time.time,
+        run_probe: RunProbe | None = None,
+    ):
+        self.config = config
+        self.targets: list[ProbeTarget] = targets_for(config)
+        self.store = ResultStore(self.targets)
+        self.clock = clock
+        self._run_probe = run_probe
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._scheduler: Scheduler | None = None
+        self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
+        self._started = threading.Event()
+        self.http = ExporterHTTPServer(listen, config, self.store, self.alive, clock)
+        self._http_thread = threading.Thread(
+            target=self.http.serve_forever, name="http", daemon=True
+        )
+
+    @property
+    def address(self) -> str:
+        host, port = self.http.server_address[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def alive(self) -> bool:
+        return self._probe_thread.is_alive()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        client = make_http_client(self.config.max_concurrency)
+        run_probe = self._run_probe or make_run_probe(client)
+        self._scheduler = Scheduler(
+            self.targets, self.store, run_probe, self.config.max_concurrency, self.clock
+        )
+        self._started.set()
+        try:
+            await self._scheduler.run_forever(self._stop)
+        finally:
+            await client.aclose()
+
+    def start(self, probes: bool = True) -> None:
+        self._http_thread.start()
+        if probes:
+            self._probe_thread.start()
+            self._started.wait(10)
+        log.info(
+            "saas-exporter started",
+            extra={"fields": {"address": self.address, "targets": len(self.targets)}},
+        )
+
+    def probe_all_now(self, timeout: float = 60.0) -> None:
+        """Explicit trigger: run every probe once, now, and wait for the results."""
+        assert self._scheduler is not None, "start() first"
+        future = asyncio.run_coroutine_threadsafe(self._scheduler.run_all_once(), self._loop)
+        future.result(timeout)
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        if self._stop is not None and self._probe_thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._probe_thread.join(15)

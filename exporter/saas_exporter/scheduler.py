@@ -1,0 +1,139 @@
+"""Runs every probe on its own interval with jitter, honouring the vendor's Retry-After.
+
+Scrapes never trigger probes: they read the store. A probe is a sample, so there is
+no retry loop inside one; a failure waits for the next interval (or Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+import httpx
+
+from .probes import ProbeResult, ProbeTarget, prober_for
+from .retry_after import backoff_seconds
+from .state import Key, ResultStore
+
+log = logging.getLogger(__name__)
+JITTER_FRACTION = 0.1
+# A probe's whole run (connect, headers, slow body) is cut off this long after
+# the request timeout, so nothing can hang a target's schedule.
+HARD_DEADLINE_SLACK = 2.0
+
+RunProbe = Callable[[ProbeTarget], Awaitable[ProbeResult]]
+
+
+def next_due(
+    finished_at: float, interval: float, rng: random.Random, not_before: float = 0.0
+) -> float:
+    """Next run: one interval +-10% later, never before the vendor's Retry-After."""
+    jitter = interval * JITTER_FRACTION * (2 * rng.random() - 1)
+    return max(finished_at + interval + jitter, not_before)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        targets: Iterable[ProbeTarget],
+        store: ResultStore,
+        run_probe: RunProbe,
+        max_concurrency: int,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ):
+        self.targets = {t.key: t for t in targets}
+        self.store = store
+        self.run_probe = run_probe
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.semaphore = asyncio.Semaphore(max_concurrency)
+        start = clock()
+        self.due: dict[Key, float] = {key: start for key in self.targets}
+        self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
+
+    async def run_target(self, key: Key) -> ProbeResult | None:
+        """Run one target if it may run now; returns the result, None when skipped."""
+        target = self.targets[key]
+        now = self.clock()
+        if now < self.not_before[key]:
+            self.store.record_skip(key)
+            self.due[key] = self.not_before[key]
+            return None
+        async with self.semaphore:
+            result = await self._guarded(target)
+        self.store.record(key, result)
+        if result.failure_reason == "throttled" and result.retry_after_seconds is not None:
+            self.not_before[key] = result.finished_at + backoff_seconds(result.retry_after_seconds)
+        self.due[key] = next_due(
+            result.finished_at, target.interval_seconds, self.rng, self.not_before[key]
+        )
+        if not result.success:
+            log.info(
+                "probe failed",
+                extra={
+                    "fields": {
+                        "vendor": key[0],
+                        "account": key[1],
+                        "probe": key[2],
+                        "reason": result.failure_reason,
+                        "status": result.http_status,
+                        "error": result.error,
+                    }
+                },
+            )
+        return result
+
+    async def _guarded(self, target: ProbeTarget) -> ProbeResult:
+        deadline = target.vendor.timeout_seconds + HARD_DEADLINE_SLACK
+        start = time.perf_counter()
+        try:
+            return await asyncio.wait_for(self.run_probe(target), deadline)
+        except TimeoutError:
+            return ProbeResult(
+                success=False,
+                duration_seconds=time.perf_counter() - start,
+                finished_at=self.clock(),
+                failure_reason="timeout",
+                error=f"no complete response within {deadline:g}s",
+            )
+
+    async def run_all_once(self) -> None:
+        """Probe every target now (start-up, tests, preflight)."""
+        await asyncio.gather(*(self.run_target(key) for key in self.targets))
+
+    async def _target_loop(self, key: Key, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            delay = self.due[key] - self.clock()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                    return
+                except TimeoutError:
+                    pass
+            try:
+                await self.run_target(key)
+            except Exception:  # a bug in one prober must not stop the others
+                log.exception("probe crashed", extra={"fields": {"target": "/".join(key)}})
+                self.due[key] = self.clock() + self.targets[key].interval_seconds
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(self._target_loop(key, stop) for key in self.targets))
+
+
+def make_http_client(max_concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+    )
+    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
+    return httpx.AsyncClient(limits=limits, trust_env=True)
+
+
+def make_run_probe(client: httpx.AsyncClient) -> RunProbe:
+    async def run(target: ProbeTarget) -> ProbeResult:
+        return await prober_for(target)(target, client)
+
+    return run

@@ -1,0 +1,36 @@
+"""Simulator scenarios: what the fake vendor does, switchable at runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCENARIOS: dict[str, str] = {
+    "healthy": "API answers 200 with rate-limit headers; status page all operational",
+    "auth_failure": "API answers 401 authentication_failed (revoked or rotated key)",
+    "forbidden": "API answers 403 permission_denied (key lacks a scope)",
+    "cloudflare_challenge": "API answers a 403 HTML bot challenge with cf-mitigated: challenge",
+    "rate_limited": "API answers 429 throttled with Retry-After (seconds)",
+    "low_headroom": "API answers 200 but ratelimit-remaining is nearly spent",
+    "outage_5xx": "API answers 500 server errors; status page still all operational",
+    "slow": "API answers 200 after a delay (default 6 s, above the 5 s latency threshold)",
+    "vendor_incident": "API answers 503; status page shows a major incident on the API",
+    "minor_incident": "API healthy; status page shows a minor incident on a non-API component",
+    "maintenance": "API healthy; status page shows a maintenance in progress",
+    "statuspage_down": "API healthy; the status page itself answers 503",
+}
+
+
+@dataclass
+class ScenarioState:
+    name: str = "healthy"
+    retry_after_seconds: int = 30
+    delay_seconds: float = 6.0
+    since: float = 0.0
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "scenario": self.name,
+            "description": SCENARIOS[self.name],
+            "retry_after_seconds": self.retry_after_seconds,
+            "delay_seconds": self.delay_seconds,
+        }
