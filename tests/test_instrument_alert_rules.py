@@ -40,17 +40,35 @@ Scrape = dict[str, float]
 
 
 def rule_pack() -> tuple[list[Path], dict[str, dict[str, str]]]:
-    """The rule files, and the static labels of each in-app alert they define."""
-    files = sorted([*REPO.glob("rules/*.yaml"), *REPO.glob("rules/*.yml")])
+    """The Prometheus rule files in rules/, and the static labels of each in-app alert.
+
+    A rule file has `groups` as its only top-level key and `rules` in every group;
+    other YAML in rules/ (e.g. the threshold table the rules are generated from) is
+    not handed to promtool.
+    """
+    files: list[Path] = []
     alerts: dict[str, dict[str, str]] = {}
-    for path in files:
-        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+    for path in sorted([*REPO.glob("rules/*.yaml"), *REPO.glob("rules/*.yml")]):
+        document = yaml.safe_load(path.read_text())
+        if not _is_rule_file(document):
+            continue
+        groups = document["groups"]
+        files.append(path)
+        for group in groups:
             for rule in group.get("rules", []):
                 if rule.get("alert") in ALERT_PRIORITIES:
-                    alerts[rule["alert"]] = {
-                        k: str(v) for k, v in (rule.get("labels") or {}).items()
-                    }
+                    labels = rule.get("labels") or {}
+                    alerts[rule["alert"]] = {k: str(v) for k, v in labels.items()}
     return files, alerts
+
+
+def _is_rule_file(document: object) -> bool:
+    return (
+        isinstance(document, dict)
+        and set(document) == {"groups"}
+        and isinstance(document["groups"], list)
+        and all(isinstance(group, dict) and "rules" in group for group in document["groups"])
+    )
 
 
 def scrape(registry: CollectorRegistry) -> Scrape:
