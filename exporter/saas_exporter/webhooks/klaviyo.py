@@ -1,0 +1,235 @@
+"""Verification of Klaviyo system webhooks, every outcome counted.
+
+Checks, in this order, and the first failure decides the result:
+1. the three headers are present once each and well-formed      -> malformed
+2. Klaviyo-Signature = hex HMAC-SHA256(secret, body + timestamp)  -> invalid_signature
+3. the body is the documented JSON shape                          -> malformed
+4. meta.klaviyo_webhook_id equals the Klaviyo-Webhook-Id header   -> invalid_signature
+5. meta.timestamp within `tolerance_seconds` of now (either side) -> stale
+6. some event (data[].external_id) not accepted before            -> duplicate
+Authentication comes before parsing, so unauthenticated input is never parsed,
+and events are remembered only once everything else has passed, so forged
+deliveries cannot fill the duplicate window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from saas_exporter.inapp_metrics import inapp_metrics
+from saas_exporter.webhooks.outcome import VerificationOutcome, VerificationResult
+from saas_exporter.webhooks.replay import ReplayWindow
+
+WEBHOOK_ID_HEADER = "Klaviyo-Webhook-Id"
+TIMESTAMP_HEADER = "Klaviyo-Timestamp"
+SIGNATURE_HEADER = "Klaviyo-Signature"
+DEFAULT_TOLERANCE_SECONDS = 300.0
+
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class _Rejected(Exception):
+    def __init__(self, result: VerificationResult, reason: str) -> None:
+        super().__init__(reason)
+        self.result = result
+        self.reason = reason
+
+
+def _malformed(reason: str) -> _Rejected:
+    return _Rejected(VerificationResult.MALFORMED, reason)
+
+
+class KlaviyoWebhookVerifier:
+    """Verifies deliveries for one webhook secret; thread-safe.
+
+    `clock` returns Unix seconds (default time.time). The duplicate window keeps
+    event ids for twice the tolerance by default: long enough that a replay is
+    either caught as a duplicate or too old to pass the freshness check.
+    """
+
+    def __init__(
+        self,
+        secret: str | bytes,
+        *,
+        tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+        replay_window: ReplayWindow | None = None,
+        registry: CollectorRegistry | None = None,
+        clock: Callable[[], float] = time.time,
+        vendor: str = "klaviyo",
+    ) -> None:
+        if not secret:
+            raise ValueError("the webhook secret must not be empty")
+        if tolerance_seconds <= 0:
+            raise ValueError(f"tolerance_seconds must be positive, got {tolerance_seconds}")
+        self._key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+        self.tolerance_seconds = tolerance_seconds
+        if replay_window is None:
+            replay_window = ReplayWindow(ttl_seconds=2 * tolerance_seconds)
+        self.replay_window = replay_window
+        self._clock = clock
+        self._vendor = vendor
+        self._counter = inapp_metrics(registry).webhook_verifications
+        # Every result exists at 0 from the start, so increase() sees the first rejection.
+        for result in VerificationResult:
+            self._counter.labels(vendor=vendor, result=result.value)
+
+    def __repr__(self) -> str:
+        return f"KlaviyoWebhookVerifier(vendor={self._vendor!r}, secret=<redacted>)"
+
+    def verify(self, headers: Headers, body: bytes) -> VerificationOutcome:
+        """Checks one delivery: `headers` as received, `body` the raw bytes."""
+        try:
+            outcome = self._verify(headers, body)
+        except _Rejected as rejected:
+            outcome = VerificationOutcome(rejected.result, rejected.reason)
+        return self._count(outcome)
+
+    def malformed(self, reason: str) -> VerificationOutcome:
+        """Counts a delivery rejected before it could be verified (e.g. an oversized body)."""
+        return self._count(VerificationOutcome(VerificationResult.MALFORMED, reason))
+
+    def release(self, outcome: VerificationOutcome) -> None:
+        """Forgets an accepted delivery's events, so the vendor's retry is accepted again.
+
+        Call it when processing the events failed after verification.
+        """
+        self.replay_window.forget(outcome.replay_keys)
+
+    def _count(self, outcome: VerificationOutcome) -> VerificationOutcome:
+        self._counter.labels(vendor=self._vendor, result=outcome.result.value).inc()
+        return outcome
+
+    def _verify(self, headers: Headers, body: bytes) -> VerificationOutcome:
+        found = _single_headers(headers, (WEBHOOK_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
+        webhook_id = found[WEBHOOK_ID_HEADER]
+        timestamp = found[TIMESTAMP_HEADER]
+        signature = found[SIGNATURE_HEADER]
+        if not _HEX_SHA256.fullmatch(signature):
+            raise _malformed(f"header {SIGNATURE_HEADER}: expected 64 hex characters")
+        if not timestamp.isascii():
+            raise _malformed(f"header {TIMESTAMP_HEADER}: expected ASCII text")
+
+        expected = hmac.new(self._key, body + timestamp.encode("ascii"), hashlib.sha256)
+        if not hmac.compare_digest(expected.hexdigest(), signature.lower()):
+            raise _Rejected(
+                VerificationResult.INVALID_SIGNATURE,
+                f"header {SIGNATURE_HEADER} does not match the body and {TIMESTAMP_HEADER}",
+            )
+
+        document, events, meta = _parse_body(body)
+        if meta["klaviyo_webhook_id"] != webhook_id:
+            # The body is authentic, the header is not signed: a mismatch means the
+            # delivery was altered or misrouted, so it is refused as unauthentic.
+            raise _Rejected(
+                VerificationResult.INVALID_SIGNATURE,
+                f"header {WEBHOOK_ID_HEADER} does not match body field meta.klaviyo_webhook_id",
+            )
+
+        now = self._clock()
+        age = now - _parse_time(meta["timestamp"])
+        if abs(age) > self.tolerance_seconds:
+            when = f"{age:.0f} s old" if age > 0 else f"{-age:.0f} s in the future"
+            raise _Rejected(
+                VerificationResult.STALE,
+                f"body field meta.timestamp is {when}; tolerance is {self.tolerance_seconds:g} s",
+            )
+
+        return self._deduplicate(webhook_id, signature.lower(), document, events, now)
+
+    def _deduplicate(
+        self,
+        webhook_id: str,
+        signature: str,
+        document: dict[str, Any],
+        events: list[dict[str, Any]],
+        now: float,
+    ) -> VerificationOutcome:
+        # An empty batch has no event id: the delivery itself (its signature) is the key.
+        keyed = [(f"{webhook_id}:event:{event['external_id']}", event) for event in events]
+        if not keyed:
+            keyed = [(f"{webhook_id}:delivery:{signature}", None)]
+        claimed = self.replay_window.claim([key for key, _ in keyed], now)
+        if not claimed:
+            raise _Rejected(
+                VerificationResult.DUPLICATE,
+                f"all {len(events)} event(s) of this delivery were accepted before"
+                if events
+                else "this delivery was accepted before",
+            )
+        by_key = dict(keyed)
+        return VerificationOutcome(
+            VerificationResult.VALID,
+            "verified",
+            body=document,
+            events=tuple(event for key in claimed if (event := by_key[key]) is not None),
+            replay_keys=tuple(claimed),
+        )
+
+
+def _single_headers(headers: Headers, names: Iterable[str]) -> dict[str, str]:
+    """The value of each of `names` (case-insensitive), which must occur exactly once."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name.lower(), []).append(value)
+    found: dict[str, str] = {}
+    for name in names:
+        occurrences = values.get(name.lower(), [])
+        if not occurrences:
+            raise _malformed(f"missing header {name}")
+        if len(occurrences) > 1:
+            raise _malformed(f"header {name} appears {len(occurrences)} times; expected once")
+        value = occurrences[0].strip()
+        if not value:
+            raise _malformed(f"header {name} is empty")
+        found[name] = value
+    return found
+
+
+def _parse_body(body: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _malformed("body: expected JSON") from None
+    if not isinstance(document, dict):
+        raise _malformed("body: expected a JSON object")
+    events = document.get("data")
+    if not isinstance(events, list):
+        raise _malformed("body field data: expected an array")
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise _malformed(f"body field data[{index}]: expected an object")
+        if not _non_empty_string(event.get("external_id")):
+            raise _malformed(f"body field data[{index}].external_id: expected a non-empty string")
+    meta = document.get("meta")
+    if not isinstance(meta, dict):
+        raise _malformed("body field meta: expected an object")
+    for name in ("klaviyo_webhook_id", "timestamp"):
+        if not _non_empty_string(meta.get(name)):
+            raise _malformed(f"body field meta.{name}: expected a non-empty string")
+    return document, events, meta
+
+
+def _parse_time(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _malformed("body field meta.timestamp: expected ISO 8601 with a UTC offset")
+    return moment.timestamp()
+
+
+def _non_empty_string(value: object) -> bool:
+    return isinstance(value, str) and value != ""
