@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 import pytest
-from inapp_support import DurationClock, closed_port, requests_total, series, silent_server
 from prometheus_client import REGISTRY, CollectorRegistry
 from pytest_httpserver import HTTPServer
+
 from saas_exporter.instrument import (
     AsyncInstrumentedTransport,
     InstrumentedTransport,
@@ -16,6 +16,7 @@ from saas_exporter.instrument import (
     instrumented_async_client,
     instrumented_client,
 )
+from tests.inapp_support import DurationClock, closed_port, requests_total, series, silent_server
 
 PROFILE = "/api/profiles/{id}"
 # One request per status class, some twice, to show counts are per code.

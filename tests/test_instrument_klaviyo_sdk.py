@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from inapp_support import closed_port, requests_total, series, silent_server
 from prometheus_client import CollectorRegistry
+
 from saas_exporter.instrument import instrument_klaviyo_sdk
+from tests.inapp_support import closed_port, requests_total, series, silent_server
 
 klaviyo_api = pytest.importorskip("klaviyo_api")
 urllib3 = pytest.importorskip("urllib3")  # the SDK's HTTP library

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from saas_exporter.instrument.klaviyo_routes import KLAVIYO_ROUTES
 from saas_exporter.instrument.routes import (
     OTHER_ENDPOINT,

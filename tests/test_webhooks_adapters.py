@@ -6,15 +6,16 @@ import asyncio
 
 import httpx
 import pytest
-from inapp_support import NOW, SECRET, delivery_body, signed_headers, verifications
 from prometheus_client import CollectorRegistry
+from werkzeug.test import Client
+
 from saas_exporter.webhooks import (
     KlaviyoWebhookASGIApp,
     KlaviyoWebhookVerifier,
     VerificationOutcome,
     klaviyo_webhook_wsgi_app,
 )
-from werkzeug.test import Client
+from tests.inapp_support import NOW, SECRET, delivery_body, signed_headers, verifications
 
 
 class Handled:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from inapp_support import (
+from prometheus_client import CollectorRegistry
+
+from saas_exporter.webhooks import (
+    KlaviyoWebhookVerifier,
+    ReplayWindow,
+    VerificationResult,
+)
+from tests.inapp_support import (
     NOW,
     SECRET,
     delivery_body,
     iso,
     signed_headers,
     verifications,
-)
-from prometheus_client import CollectorRegistry
-from saas_exporter.webhooks import (
-    KlaviyoWebhookVerifier,
-    ReplayWindow,
-    VerificationResult,
 )
 
 ALL_ZERO = {
