@@ -326,8 +326,7 @@ def render(table: Table) -> dict[str, dict[str, Any]]:
     for group in table.groups:
         cases = [
             case
-            for row in table.alerts
-            if row["group"] == group["name"]
+            for row in table.rows_in(group["name"])
             for vendor in row_targets(table, row)
             for case in RowTests(table, row, vendor).cases()
         ]

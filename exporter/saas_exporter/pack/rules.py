@@ -79,10 +79,7 @@ def groups(table: Table) -> list[dict[str, Any]]:
     ]
     for group in table.groups:
         rules = [
-            rule
-            for row in table.alerts
-            if row["group"] == group["name"]
-            for rule in alerting_rules(table, row)
+            rule for row in table.rows_in(group["name"]) for rule in alerting_rules(table, row)
         ]
         result.append({"name": group["name"], "interval": interval, "rules": rules})
     return result

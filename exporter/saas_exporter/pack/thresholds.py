@@ -46,6 +46,9 @@ class Table:
     alerts: tuple[dict[str, Any], ...]
     runbook_actions: dict[str, dict[str, Any]]
 
+    def rows_in(self, group_name: str) -> list[dict[str, Any]]:
+        return [row for row in self.alerts if row["group"] == group_name]
+
     def alert(self, name: str) -> dict[str, Any]:
         return next(row for row in self.alerts if row["alert"] == name)
 
