@@ -24,42 +24,26 @@ def test_the_real_table_is_valid(document, schema):
     assert [v.name for v in table.vendors] == ["klaviyo"]
 
 
-def test_bad_duration_names_row_field_and_expected_form(document, schema):
-    index = row_index(document, "SaasApiRateLimited")
-    document["alerts"][index]["for"] = "5 minutes"
+BAD_FIELDS = [
+    ("SaasApiRateLimited", "for", "5 minutes",
+     "field for: expected a Prometheus duration such as 0m, 90s, 5m, 1h, got '5 minutes'"),
+    ("SaasApiAuthErrors", "priority", "P0",
+     "field priority: expected one of ['P1', 'P2', 'P3', 'P4'], got 'P0'"),
+    ("SaasApiAuthErrors", "summary", "Auth fails for {{ $labels.vendor }}",
+     "field summary: expected a static sentence ending with a period, "
+     "got 'Auth fails for {{ $labels.vendor }}'"),
+    ("SaasApiHighLatency", "threshold", 4,
+     "field threshold: a histogram threshold must be a bucket boundary, "
+     "expected 5 (test.buckets[1]), got 4"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("alert", "field", "value", "problem"), BAD_FIELDS)
+def test_bad_field_names_row_field_and_expectation(document, schema, alert, field, value, problem):
+    index = row_index(document, alert)
+    document["alerts"][index][field] = value
     assert error_of(document, schema) == (
-        "invalid threshold table:\n"
-        f"alerts[{index}] (SaasApiRateLimited) field for: expected a Prometheus duration "
-        "such as 0m, 90s, 5m, 1h, got '5 minutes'"
-    )
-
-
-def test_unknown_priority_lists_the_allowed_ones(document, schema):
-    index = row_index(document, "SaasApiAuthErrors")
-    document["alerts"][index]["priority"] = "P0"
-    assert error_of(document, schema) == (
-        "invalid threshold table:\n"
-        f"alerts[{index}] (SaasApiAuthErrors) field priority: "
-        "expected one of ['P1', 'P2', 'P3', 'P4'], got 'P0'"
-    )
-
-
-def test_summary_must_be_a_static_sentence(document, schema):
-    index = row_index(document, "SaasApiAuthErrors")
-    document["alerts"][index]["summary"] = "Auth fails for {{ $labels.vendor }}"
-    assert error_of(document, schema) == (
-        "invalid threshold table:\n"
-        f"alerts[{index}] (SaasApiAuthErrors) field summary: expected a static sentence "
-        "ending with a period, got 'Auth fails for {{ $labels.vendor }}'"
-    )
-
-
-def test_missing_field_is_named(document, schema):
-    index = row_index(document, "SaasProbeUnreachable")
-    del document["alerts"][index]["threshold"]
-    assert error_of(document, schema) == (
-        "invalid threshold table:\n"
-        f"alerts[{index}] (SaasProbeUnreachable): 'threshold' is a required property"
+        f"invalid threshold table:\nalerts[{index}] ({alert}) {problem}"
     )
 
 
@@ -70,6 +54,15 @@ def test_alert_name_without_prefix_is_rejected(document, schema):
         "invalid threshold table:\n"
         f"alerts[{index}] (ApiAuthErrors) field alert: expected CamelCase with the Saas "
         "prefix, got 'ApiAuthErrors'"
+    )
+
+
+def test_missing_field_is_named(document, schema):
+    index = row_index(document, "SaasProbeUnreachable")
+    del document["alerts"][index]["threshold"]
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasProbeUnreachable): 'threshold' is a required property"
     )
 
 
@@ -98,16 +91,6 @@ def test_duplicate_alert_name(document, schema):
     assert error_of(document, schema) == (
         "invalid threshold table:\n"
         f"alerts[{last}] (SaasApiAuthErrors): alert name already used by alerts[0]"
-    )
-
-
-def test_histogram_threshold_must_be_a_bucket_boundary(document, schema):
-    index = row_index(document, "SaasApiHighLatency")
-    document["alerts"][index]["threshold"] = 4
-    assert error_of(document, schema) == (
-        "invalid threshold table:\n"
-        f"alerts[{index}] (SaasApiHighLatency) field threshold: a histogram threshold must "
-        "be a bucket boundary, expected 5 (test.buckets[1]), got 4"
     )
 
 

@@ -6,6 +6,7 @@ is docs/runbooks/<vendor>/<Alert>.md.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from . import promql, rules
@@ -55,6 +56,13 @@ def _instance_for(table: Table, row: dict[str, Any], vendor: Vendor | None):
         if vendor is None or vendor in instance.vendors:
             return instance
     raise LookupError(f"no rule instance of {row['alert']} covers {_vendor_dir(vendor)}")
+
+
+def _for_one_vendor(instance: promql.RuleInstance, vendor: Vendor | None):
+    """The instance with this vendor's matcher, so the query shows only its series."""
+    if vendor is None or not instance.matcher:
+        return instance
+    return dataclasses.replace(instance, matcher=f'vendor="{vendor.name}"')
 
 
 def _cause_lines(table: Table, row: dict[str, Any], vendor: Vendor | None) -> list[str]:
@@ -175,7 +183,7 @@ def page(table: Table, row: dict[str, Any], vendor: Vendor | None) -> str:
         "The alert's expression (paste it into Prometheus to see the current value):",
         "",
         "```promql",
-        promql.condition(table, instance),
+        promql.condition(table, _for_one_vendor(instance, vendor)),
         "```",
         "",
         "## Communicate",
