@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from saas_exporter.pack import generate, thresholds
 from saas_exporter.pack.__main__ import main
 

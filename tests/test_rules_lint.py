@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rule_lint import alerts, check_alert
+
 from saas_exporter.pack import promtool_tests, runbooks, thresholds
+from tests.rule_lint import alerts, check_alert
 
 REPO = Path(__file__).resolve().parent.parent
 

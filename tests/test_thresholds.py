@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from saas_exporter.pack import thresholds
 from saas_exporter.pack.__main__ import main
 
