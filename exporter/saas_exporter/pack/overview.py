@@ -415,7 +415,7 @@ def _alerts_row(table: Table, layout: Layout) -> None:
             [prop("links", [{"title": "Open the incident", "url": "${__data.fields.url}"}])],
         ),
         PanelSpec(
-            title="Open vendor incidents",
+            title="Incidents on the status page",
             shows="Each unresolved incident on the status page: name, impact, status, link.",
             queries=(
                 Query(
@@ -610,9 +610,12 @@ def _runbooks_text(table: Table) -> str:
         conditions = []
         pages = []
         for instance in promql.instances(table, row):
-            scope = ", ".join(v.name for v in instance.vendors) or "other vendors"
-            if not instance.vendors and row.get("static_labels", {}).get("vendor"):
-                scope = row["static_labels"]["vendor"]
+            names = [v.name for v in instance.vendors]
+            if not instance.matcher:
+                names = [row.get("static_labels", {}).get("vendor", "all")]
+            elif not instance.matcher.startswith('vendor="'):
+                names.append("other vendors")
+            scope = ", ".join(names)
             conditions.append(
                 f"{scope}: {row['op']} {promql.number(instance.effective.threshold)} "
                 f"for {instance.effective.for_}"
@@ -624,7 +627,7 @@ def _runbooks_text(table: Table) -> str:
             pages.append(f"[{vendor_dir}]({url})")
         lines.append(
             f"| {row['alert']} | {row['priority']} | `{row['dashboard_panel']}` | "
-            f"{row['unit']} {'; '.join(conditions)} | {' '.join(pages)} |"
+            f"{'; '.join(conditions)} ({row['unit']}) | {' '.join(pages)} |"
         )
     lines += [
         "",
