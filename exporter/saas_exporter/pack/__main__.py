@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{thresholds.THRESHOLDS_PATH}: {error}", file=sys.stderr)
         return 2
     files = generate.render(table)
+    try:
+        files.update(generate.spliced(args.root, table))
+    except ValueError as error:
+        print(f"{generate.README_PATH}: {error}", file=sys.stderr)
+        return 2
     if args.command == "generate":
         changed = generate.write(args.root, files)
         print(f"{len(files)} files rendered, {len(changed)} changed")

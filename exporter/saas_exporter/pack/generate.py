@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from . import promtool_tests, rules, runbooks, yamlio
+from . import dashboards, promtool_tests, rules, runbooks, yamlio
 from .thresholds import Table
 
 MANIFEST_PATH = "deploy/kubernetes/saas-exporter-prometheusrule.yaml"
@@ -15,7 +15,10 @@ OWNED_GLOBS = (
     MANIFEST_PATH,
     "docs/runbooks/**/*.md",
     "promtool-tests/generated-*.yaml",
+    "dashboards/*.json",
 )
+# Hand-written files with a generated block (the dashboards' panel list).
+README_PATH = "README.md"
 
 
 def render(table: Table) -> dict[str, str]:
@@ -31,7 +34,16 @@ def render(table: Table) -> dict[str, str]:
             for path, content in promtool_tests.render(table).items()
         }
     )
+    files.update(dashboards.render(table))
     return files
+
+
+def spliced(root: Path, table: Table) -> dict[str, str]:
+    """README.md with its generated dashboard block, when the root has a README."""
+    readme = root / README_PATH
+    if not readme.exists():
+        return {}
+    return {README_PATH: dashboards.splice_readme(readme.read_text(), table)}
 
 
 def owned_on_disk(root: Path) -> set[str]:
