@@ -100,7 +100,7 @@ def _errors_because(evidence: VendorEvidence, kinds: list[str]) -> str:
         if kinds
         else "every API probe succeeded"
         + (
-            " and Prometheus shows no API errors in the last 5 minutes"
+            " and Prometheus shows no in-app API errors in the last 5 minutes"
             if evidence.prometheus_checked
             else ""
         )

@@ -1,4 +1,10 @@
-"""Triage's questions to Prometheus: API error rates and the rule pack's firing alerts."""
+"""Triage's questions to Prometheus: API error rates and the rule pack's firing alerts.
+
+The production app's own errors (saas_api_requests_total) answer "API returning
+errors?" alongside the probes. The probes' failure counts over 5 minutes are shown as
+recent history only: the probes' latest results already speak for now, and an error
+that stopped two minutes ago must not keep the tree off "monitor".
+"""
 
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ def inapp_kind(code: str) -> str:
 @dataclass
 class PrometheusFindings:
     errors: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    probe_history: dict[str, list[str]] = field(default_factory=dict)
     alerts: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     unreachable: str | None = None
 
@@ -55,12 +62,9 @@ def collect(client: PrometheusClient, vendors: set[str]) -> PrometheusFindings:
     for series in probe_errors:
         labels = series.labels
         for vendor in _for_vendor(labels, vendors):
-            findings.errors.setdefault(vendor, []).append(
-                (
-                    labels["reason"],
-                    f"Prometheus: {series.values[0][1]:g} {labels['reason']} failures of the "
-                    f"{labels.get('account', '')}/{labels.get('probe', '')} probe in 5m",
-                )
+            findings.probe_history.setdefault(vendor, []).append(
+                f"Prometheus: {series.values[0][1]:g} {labels['reason']} failures of the "
+                f"{labels.get('account', '')}/{labels.get('probe', '')} probe in the last 5m"
             )
     for series in inapp_errors:
         labels = series.labels
@@ -69,14 +73,16 @@ def collect(client: PrometheusClient, vendors: set[str]) -> PrometheusFindings:
             findings.errors.setdefault(vendor, []).append(
                 (
                     inapp_kind(code),
-                    f"Prometheus: {series.values[0][1]:g} in-app requests answered {code} in 5m",
+                    f"Prometheus: {series.values[0][1]:g} in-app requests answered {code} "
+                    "in the last 5m",
                 )
             )
     for series in firing:
         for vendor in _for_vendor(series.labels, vendors):
             findings.alerts.setdefault(vendor, []).append(series.labels)
-    for vendor in findings.errors:
-        findings.errors[vendor].sort()
+    for table in (findings.errors, findings.probe_history):
+        for items in table.values():
+            items.sort()
     for vendor in findings.alerts:
         findings.alerts[vendor].sort(key=lambda labels: sorted(labels.items()))
     return findings

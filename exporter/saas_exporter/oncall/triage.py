@@ -96,6 +96,7 @@ def gather(
             if findings.unreachable:
                 item.infrastructure.append(f"Prometheus cannot be queried: {findings.unreachable}")
             item.prometheus_errors += findings.errors.get(name, [])
+            item.notes += findings.probe_history.get(name, [])
             for labels in findings.alerts.get(name, []):
                 line = _alert_line(labels)
                 item.notes.append(f"firing: {line}")
