@@ -29,15 +29,15 @@ import yaml
 from .. import __version__
 from ..config import ConfigError, load_config
 from ..redaction import REDACTED, redact
-from .common import add_config_flag, read_raw_config, statuspage_urls
+from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
+from .common import window as window_of
 from .history import utc
-from .promapi import PrometheusClient, PrometheusError, parse_since, step_for
+from .promapi import PrometheusClient, PrometheusError, step_for
 from .vendor_pages import DOCUMENTS, fetch
 
 PROG = "saas-exporter bundle"
 EXIT_WRITE = 1
 EXIT_PARTIAL = 3
-EXIT_USAGE = 2
 # The rule pack's key series, as range queries (file name -> PromQL).
 KEY_SERIES: dict[str, str] = {
     "alerts": 'ALERTS{alertname=~"Saas.*"}',
@@ -223,13 +223,11 @@ def run(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     args = _parser().parse_args(list(argv))
-    try:
-        since = parse_since(args.since)
-    except ValueError as error:
-        print(f"{PROG}: --since: {error}", file=err)
+    span = window_of(PROG, args.since, clock, err)
+    if span is None:
         return EXIT_USAGE
-    end = clock()
-    window = (end - since, end)
+    start, end, since = span
+    window = (start, end)
     step = step_for(since)
     stamp = utc(end).strftime("%Y%m%dT%H%M%SZ")
     root = f"saas-bundle-{stamp}"

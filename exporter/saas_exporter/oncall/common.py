@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,6 +13,7 @@ import yaml
 
 from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
 from ..vendor_kinds import KINDS
+from .promapi import parse_since
 
 # Every subcommand: 2 means the command could not run as asked (flags, config).
 EXIT_USAGE = 2
@@ -103,3 +105,16 @@ _CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1",
 
 def paint(text: str, colour: str, enabled: bool) -> str:
     return f"\033[{_CODES[colour]}m{text}\033[0m" if enabled else text
+
+
+def window(
+    prog: str, since: str, clock: Callable[[], float], err: TextIO
+) -> tuple[float, float, float] | None:
+    """(start, end, seconds) for `--since` back from now, or None after saying why."""
+    try:
+        seconds = parse_since(since)
+    except ValueError as error:
+        print(f"{prog}: --since: {error}", file=err)
+        return None
+    end = clock()
+    return end - seconds, end, seconds

@@ -19,8 +19,9 @@ import httpx
 
 from ..redaction import redact
 from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
+from .common import window as window_of
 from .history import Span, format_duration, spans, utc
-from .promapi import PrometheusClient, PrometheusError, parse_since, step_for
+from .promapi import PrometheusClient, PrometheusError, step_for
 from .vendor_pages import fetch, incident_updates
 
 PROG = "saas-exporter postmortem"
@@ -274,13 +275,11 @@ def run(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     args = _parser().parse_args(list(argv))
-    try:
-        since = parse_since(args.since)
-    except ValueError as error:
-        print(f"{PROG}: --since: {error}", file=err)
+    span = window_of(PROG, args.since, clock, err)
+    if span is None:
         return EXIT_USAGE
-    end = clock()
-    window = (end - since, end)
+    start, end, since = span
+    window = (start, end)
     step = step_for(since, preferred=1.0 if since <= 3600 else 15.0)
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:
