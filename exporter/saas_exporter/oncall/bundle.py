@@ -32,7 +32,7 @@ from ..redaction import REDACTED, redact
 from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
 from .common import window as window_of
 from .history import utc
-from .promapi import PrometheusClient, PrometheusError, step_for
+from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps, step_for
 from .vendor_pages import DOCUMENTS, fetch
 
 PROG = "saas-exporter bundle"
@@ -121,10 +121,13 @@ def collect_prometheus(
         bundle.add("prometheus/buildinfo.json", "GET /api/v1/status/buildinfo", _json(build))
     except PrometheusError as err:
         bundle.add("prometheus/buildinfo.json", "GET /api/v1/status/buildinfo", None, str(err))
-    for name, expr in KEY_SERIES.items():
+    points = aligned_points(*window, step)
+    for name, selector in KEY_SERIES.items():
+        # Every ALERTS point covers the step before it: a short-lived alert is not missed.
+        expr = over_steps(selector, step) if name == "alerts" else selector
         source = f"query_range {expr} step={step:g}s"
         try:
-            data = client.query_range_raw(expr, *window, step)
+            data = client.query_range_raw(expr, *points)
             document = {"query": expr, "start": window[0], "end": window[1], "step": step}
             bundle.add(f"prometheus/{name}.json", source, _json({**document, "data": data}))
         except PrometheusError as err:

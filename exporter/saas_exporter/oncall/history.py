@@ -20,8 +20,19 @@ class Span:
     end: float | None  # None: still present at the end of the window
 
 
-def spans(series: Iterable[Series], step: float, window_end: float) -> list[Span]:
-    """Each run of consecutive samples; it ended one step after its last sample."""
+def identity(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
+    return frozenset((k, v) for k, v in labels.items() if k != "__name__")
+
+
+def spans(
+    series: Iterable[Series], step: float, active: set[frozenset[tuple[str, str]]]
+) -> list[Span]:
+    """Each run of consecutive points of a `max_over_time(...[step])` range query.
+
+    A point at t means "present at some time in (t - step, t]": a span starts at its
+    first point and ends at its last (each within one step of the truth). A series
+    in `active` (an instant query at the window's end) is still going on.
+    """
     out: list[Span] = []
     for item in series:
         labels = {k: v for k, v in item.labels.items() if k != "__name__"}
@@ -31,11 +42,10 @@ def spans(series: Iterable[Series], step: float, window_end: float) -> list[Span
         start = prev = times[0]
         for t in times[1:]:
             if t - prev > GAP_STEPS * step:
-                out.append(Span(labels, start, prev + step))
+                out.append(Span(labels, start, prev))
                 start = t
             prev = t
-        ongoing = window_end - prev <= GAP_STEPS * step
-        out.append(Span(labels, start, None if ongoing else prev + step))
+        out.append(Span(labels, start, None if identity(labels) in active else prev))
     out.sort(key=lambda s: (s.start, sorted(s.labels.items())))
     return out
 

@@ -20,8 +20,8 @@ import httpx
 from ..redaction import redact
 from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
 from .common import window as window_of
-from .history import Span, format_duration, spans, utc
-from .promapi import PrometheusClient, PrometheusError, step_for
+from .history import Span, format_duration, identity, spans, utc
+from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps, step_for
 from .vendor_pages import fetch, incident_updates
 
 PROG = "saas-exporter postmortem"
@@ -61,6 +61,8 @@ def _todo(text: str) -> str:
 class Event:
     at: float
     text: str
+    # Within one query step, starts come before ends.
+    order: int = 1
 
 
 def _priority_rank(span: Span) -> int:
@@ -88,9 +90,9 @@ def alert_events(alert_spans: list[Span], step: float) -> list[Event]:
         if span in firing:
             events.append(Event(span.start, f"firing: {name}"))
             if span.end is not None:
-                events.append(Event(span.end, f"resolved: {name}"))
+                events.append(Event(span.end, f"resolved: {name}", 2))
             continue
-        events.append(Event(span.start, f"pending: {name}"))
+        events.append(Event(span.start, f"pending: {name}", 0))
         if span.end is None:
             continue
         turned_firing = any(
@@ -98,7 +100,7 @@ def alert_events(alert_spans: list[Span], step: float) -> list[Event]:
             for f in firing
         )
         if not turned_firing:
-            events.append(Event(span.end, f"cleared without firing: {name}"))
+            events.append(Event(span.end, f"cleared without firing: {name}", 2))
     return events
 
 
@@ -120,11 +122,15 @@ def incident_events(incident_spans: list[Span]) -> list[Event]:
         if all(s.end is not None for s in group):
             end = max(s.end for s in group if s.end is not None)
             name = group[0].labels.get("name", "?")
-            events.append(Event(end, f"status page (seen by the probe): {name!r} no longer listed"))
+            events.append(
+                Event(end, f"status page (seen by the probe): {name!r} no longer listed", 2)
+            )
     return events
 
 
-def update_events(vendor: str, updates, start: float, end: float) -> list[Event]:
+def update_events(vendor: str, updates, start: float, end: float, slack: float) -> list[Event]:
+    """The vendor's own updates in the window (give or take one query step)."""
+    start, end = start - slack, end + slack
     events = []
     for update in updates:
         try:
@@ -173,7 +179,7 @@ def render(
     error_type = ERROR_TYPES.get(lead.labels.get("alertname", ""), lead.labels.get("alertname"))
     severity = f"P{best}" if best != 99 else _todo("no alert carried a priority label")
     events = alert_events(alert_spans, step) + other_events
-    events.sort(key=lambda e: e.at)
+    events.sort(key=lambda e: (e.at, e.order))
     dated = utc(events[0].at).date() != utc(events[-1].at).date() if events else False
     cause = _cause(top)
     by_cause: dict[str, list[str]] = {}
@@ -246,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def vendor_events(
-    args, vendors: set[str], window: tuple[float, float]
+    args, vendors: set[str], window: tuple[float, float], slack: float
 ) -> tuple[list[Event], list[str]]:
     """Incident updates from each vendor's status page, and what could not be read."""
     try:
@@ -263,7 +269,7 @@ def vendor_events(
             ]
             if not any(d.ok for d in documents):
                 problems.append(f"{vendor} status page not read: {documents[-1].error}")
-            events += update_events(vendor, incident_updates(documents), *window)
+            events += update_events(vendor, incident_updates(documents), *window, slack)
     return events, problems
 
 
@@ -280,18 +286,23 @@ def run(
         return EXIT_USAGE
     start, end, since = span
     window = (start, end)
-    step = step_for(since, preferred=1.0 if since <= 3600 else 15.0)
+    step = step_for(since)
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:
-        alert_spans = spans(client.query_range(ALERTS, *window, step), step, end)
-        incident_spans = spans(client.query_range(INCIDENTS, *window, step), step, end)
+        points = aligned_points(window[0], end, step)
+        found = {}
+        for name, selector in (("alerts", ALERTS), ("incidents", INCIDENTS)):
+            active = {identity(s.labels) for s in client.query(selector, at=end)}
+            series = client.query_range(over_steps(selector, step), *points)
+            found[name] = spans(series, step, active)
+        alert_spans, incident_spans = found["alerts"], found["incidents"]
     except PrometheusError as error:
         print(f"{PROG}: {error}", file=err)
         return EXIT_PROMETHEUS
     finally:
         client.close()
     vendors = {s.labels.get("vendor", "") for s in alert_spans}
-    events, problems = vendor_events(args, vendors, window)
+    events, problems = vendor_events(args, vendors, window, step)
     for problem in problems:
         print(f"{PROG}: {problem}", file=err)
     document = render(

@@ -37,9 +37,22 @@ def parse_since(text: str) -> float:
     return seconds
 
 
-def step_for(window_seconds: float, preferred: float = 15.0) -> float:
-    """The preferred resolution, coarser only when the window would exceed MAX_POINTS."""
+def step_for(window_seconds: float) -> float:
+    """1 s for up to an hour, else 15 s; coarser only when the window would exceed MAX_POINTS."""
+    preferred = 1.0 if window_seconds <= 3600 else 15.0
     return max(preferred, math.ceil(window_seconds / (MAX_POINTS - 1)))
+
+
+def aligned_points(start: float, end: float, step: float) -> tuple[float, float, float]:
+    """(first, last, step) of a range query whose last point is `end` and whose first
+    looks back (one step) no further than `start`."""
+    steps = max(1, math.floor((end - start) / step))
+    return end - (steps - 1) * step, end, step
+
+
+def over_steps(selector: str, step: float) -> str:
+    """Each point covers the whole step before it: nothing between two points is missed."""
+    return f"max_over_time({selector}[{step:g}s])"
 
 
 class PrometheusClient:
