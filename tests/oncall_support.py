@@ -17,15 +17,18 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
 from saas_exporter.config import load_config
+from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SimulatorServer, start_simulator
 from tests.conftest import free_port
 
 PROMETHEUS = "/usr/bin/prometheus"
+REPO = Path(__file__).resolve().parents[1]
 TEST_RULES = Path(__file__).parent / "fixtures" / "oncall" / "test-alerts.rules.yaml"
 ACCOUNT_ID = "DEMO01"
 KEY = f"pk_sim_{ACCOUNT_ID}"
 WAIT_SECONDS = 30.0
+APP_HEADERS = {"authorization": "Klaviyo-API-Key pk_live_app", "revision": "2026-07-15"}
 
 
 def wait_until(what: str, probe: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
@@ -83,6 +86,24 @@ def write_config(
     path = directory / "saas-exporter.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The rule pack (rules/*.rules.yaml) on a test clock: every group evaluated every
+    500ms and every `for` cut to 1s; names, expressions and labels are the pack's own.
+    Without the pack in the tree, the test-only rules of the same shape."""
+    out = []
+    for path in sorted(REPO.glob("rules/*.rules.yaml")):
+        document = yaml.safe_load(path.read_text())
+        for group in document["groups"]:
+            group["interval"] = "500ms"
+            for rule in group["rules"]:
+                if "for" in rule:
+                    rule["for"] = "1s"
+        target = directory / path.name
+        target.write_text(yaml.safe_dump(document, sort_keys=False))
+        out.append(target)
+    return out or [TEST_RULES]
 
 
 def start_lab_simulator() -> SimulatorServer:
@@ -172,12 +193,23 @@ class Lab:
             0, "127.0.0.1", registry=self.app_registry
         )
         app = f"127.0.0.1:{self.app_server.server_address[1]}"
+        # One successful app request: the pack alerts when the in-app series are absent.
+        with self.app_client() as client:
+            client.get("/api/profiles/", headers=APP_HEADERS)
         jobs = {"saas-exporter": [self.exporter.address], "app": [app]}
-        self.prometheus = PrometheusProcess(directory, jobs, [TEST_RULES])
+        self.prometheus = PrometheusProcess(directory, jobs, rule_files(directory))
         wait_until("prometheus ready", self.prometheus.ready)
         wait_until(
             "a first scrape of the exporter",
             lambda: self.prometheus.query('up{job="saas-exporter"} == 1'),
+        )
+        wait_until("a first scrape of the app", lambda: self.prometheus.query('up{job="app"} == 1'))
+        wait_until("no alert pending or firing", lambda: not self.prometheus.query("ALERTS"))
+
+    def app_client(self) -> httpx.Client:
+        """The production app's client, recording the in-app series Prometheus scrapes."""
+        return instrumented_client(
+            "klaviyo", registry=self.app_registry, base_url=self.simulator.base_url
         )
 
     def scenario(self, name: str, **params: Any) -> None:

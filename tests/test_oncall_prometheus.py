@@ -1,5 +1,5 @@
 """triage, postmortem and bundle against a real Prometheus scraping the exporter and an
-app's in-app series, with the test-only alert rules (tests/fixtures/oncall/).
+app's in-app series, evaluating the rule pack on a test clock (see oncall_support).
 
 One Prometheus for the module; tests run in file order and each returns the vendor to
 healthy with no alert pending or firing before the next starts.
@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from saas_exporter.instrument import instrumented_client
 from saas_exporter.oncall import bundle, postmortem, triage
 from saas_exporter.oncall.prometheus_evidence import INAPP_ERRORS
-from tests.oncall_support import KEY, Lab, run_command, wait_until, write_config
+from tests.oncall_support import APP_HEADERS, KEY, Lab, run_command, wait_until, write_config
 
 DEAD = "http://127.0.0.1:9"
 TIME = re.compile(r"^- \d\d:\d\d:\d\d - ")
@@ -44,20 +43,13 @@ def timeline(document: str) -> list[str]:
 
 
 def test_postmortem_with_nothing_fired_exits_3(lab):
-    code, out, err = run_command(
-        postmortem.run,
-        [
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--since",
-            "1m",
-            "--config.file",
-            str(lab.config_file),
-        ],
-    )
+    # Start-up alerts (no scrape yet) resolved; wait until none is in the last 2s.
+    wait_until("2s without alerts", lambda: not lab.prometheus.query("max_over_time(ALERTS[2s])"))
+    argv = ["--prometheus-url", lab.prometheus.url, "--config.file", str(lab.config_file)]
+    code, out, err = run_command(postmortem.run, [*argv, "--since", "1s"])
     assert (code, out) == (3, "")
-    assert (
-        err == "saas-exporter postmortem: no Saas alert fired in the last 1m: nothing to write up\n"
+    assert err == (
+        "saas-exporter postmortem: no Saas alert fired in the last 1s: nothing to write up\n"
     )
 
 
@@ -229,7 +221,11 @@ def test_vendor_incident_postmortem_and_bundle(lab, tmp_path):
         for r in alerts["data"]["result"]
         if r["metric"]["alertstate"] == "firing"
     }
-    assert firing == {"SaasProbeUnreachable", "SaasVendorIncidentMajor"}
+    assert firing == {
+        "SaasProbeUnreachable",
+        "SaasVendorIncidentMajor",
+        "SaasVendorComponentDegraded",
+    }
     incidents = json.loads(members["statuspage/klaviyo/incidents.json"])["incidents"]
     assert [i["name"] for i in incidents] == ["Elevated error rates on the Klaviyo API"]
     versions = json.loads(members["versions.json"])
@@ -296,10 +292,8 @@ def test_usage_errors_exit_2(lab):
 def test_triage_sees_the_apps_own_errors(lab):
     """Last: the app's 401s stay in the 5-minute window for the rest of the module."""
     lab.simulator.set_scenario("klaviyo", "auth_failure")  # the probes are not triggered
-    headers = {"authorization": "Klaviyo-API-Key pk_live_app", "revision": "2026-07-15"}
-    with instrumented_client(
-        "klaviyo", registry=lab.app_registry, base_url=lab.simulator.base_url
-    ) as app:
+    headers = APP_HEADERS
+    with lab.app_client() as app:
         app.get("/api/profiles/", headers=headers)
         wait_until(
             "the app's 401 series scraped",
