@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
@@ -160,7 +161,17 @@ def run_simulator(argv: Sequence[str]) -> int:
     return 0
 
 
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"simulate": run_simulator}
+def _oncall(name: str) -> Callable[[Sequence[str]], int]:
+    def run(argv: Sequence[str]) -> int:
+        return importlib.import_module(f".oncall.{name}", __package__).run(argv)
+
+    return run
+
+
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "simulate": run_simulator,
+    **{name: _oncall(name) for name in ("preflight", "triage", "bundle", "postmortem")},
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

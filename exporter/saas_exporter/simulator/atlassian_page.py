@@ -155,4 +155,6 @@ def handle(
     document = summary(vendor, base_url, scenario, now)
     if path_tail == "api/v2/status.json":
         document = {"page": document["page"], "status": document["status"]}
+    elif path_tail == "api/v2/incidents.json":
+        document = {"page": document["page"], "incidents": document["incidents"]}
     return json_response(200, document, "application/json; charset=utf-8")

@@ -2,7 +2,8 @@
 
 Routes
   GET  /api/accounts/, /api/profiles/           fake Klaviyo API (api_url = the base URL)
-  GET  /status/klaviyo/api/v2/summary.json      fake Klaviyo status page
+  GET  /status/klaviyo/api/v2/summary.json      fake Klaviyo status page (also status.json,
+                                                incidents.json)
                                                 (statuspage_url = base/status/klaviyo)
   GET  /-/scenario                              current scenario per vendor, and the list
   POST /-/scenario  {"scenario": "auth_failure", "vendor": "klaviyo",
@@ -28,6 +29,7 @@ from .scenarios import SCENARIOS, ScenarioState
 log = logging.getLogger(__name__)
 VENDORS = ("klaviyo",)
 STATUS_PREFIX = "/status/"
+_PAGE_DOCUMENTS = ("api/v2/summary.json", "api/v2/status.json", "api/v2/incidents.json")
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -86,7 +88,7 @@ class SimulatorServer(ThreadingHTTPServer):
             )
         if path.startswith(STATUS_PREFIX):
             vendor, _, tail = path[len(STATUS_PREFIX) :].partition("/")
-            if vendor in self.scenarios and tail in ("api/v2/summary.json", "api/v2/status.json"):
+            if vendor in self.scenarios and tail in _PAGE_DOCUMENTS:
                 self.count(path)
                 base = f"{self.base_url}{STATUS_PREFIX}{vendor}"
                 return atlassian_page.handle(
