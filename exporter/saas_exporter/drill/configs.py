@@ -74,6 +74,7 @@ def capture_alertmanager_config(
     source: Path = ALERTMANAGER_CONFIG,
     timers: GroupTimers | None = None,
     always_business_hours: bool = False,
+    business_days: list[str] | None = None,
 ) -> dict[str, Any]:
     """The shipped config with every receiver delivering to `capture_url`.
 
@@ -98,10 +99,13 @@ def capture_alertmanager_config(
             for key in ("group_wait", "group_interval", "repeat_interval"):
                 if key in route:
                     route[key] = getattr(timers, key)
-    if always_business_hours:
-        for interval in config.get("time_intervals") or []:
-            if interval["name"] == "business-hours":
-                interval["time_intervals"] = [{"weekdays": ["sunday:saturday"]}]
+    for interval in config.get("time_intervals") or []:
+        if interval["name"] != "business-hours":
+            continue
+        if always_business_hours:
+            interval["time_intervals"] = [{"weekdays": ["sunday:saturday"]}]
+        elif business_days is not None:
+            interval["time_intervals"] = [{"weekdays": business_days}]
     return config
 
 
