@@ -82,13 +82,16 @@ def test_a_p1_inhibits_lower_priorities_of_its_vendor_and_account_only(harness):
         alert("SaasRateLimitHeadroomLow", "P3", account="main"),
         alert("SaasProbesStale", "P4", account="main", probe="profiles"),
     ]
+    other_p1 = alert("SaasProbeUnreachable", "P1", account="other", probe="profiles")
     others = [
         alert("SaasProbeRateLimited", "P2", account="other", probe="profiles"),
         alert("SaasProbeRateLimited", "P2", vendor="clay", account="main", probe="api"),
         alert("SaasVendorIncidentMajor", "P2", cause="vendor"),  # vendor-wide: no account
-        alert("SaasProbeUnreachable", "P1", account="other", probe="profiles"),
     ]
-    api.post_alerts(harness.am.url, [p1, *same_account, *others])
+    # The P1s first, as in an incident: inhibition applies once the source is known.
+    api.post_alerts(harness.am.url, [p1, other_p1])
+    poll(lambda: len(api.alerts(harness.am.url, priority="P1")) == 2, 10, "the P1s")
+    api.post_alerts(harness.am.url, [*same_account, *others])
 
     def states() -> dict[tuple[str, str, str], tuple[str, int]]:
         return {

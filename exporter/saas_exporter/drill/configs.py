@@ -118,10 +118,16 @@ def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    priority: str
+    for_seconds: float  # scaled
+    annotations: dict[str, str]  # as written in the rule (templates unrendered)
+
+
+@dataclass(frozen=True)
 class DrillRules:
     files: list[Path]
-    # alertname -> (priority, scaled `for` in seconds), for the alerts kept
-    alerts: dict[str, tuple[str, float]]
+    alerts: dict[str, RuleInfo]  # the alerts kept, by name
     # alertnames left out because they read in-app series
     left_out: list[str]
 
@@ -136,7 +142,7 @@ def drill_rules(
     `interval` set to `evaluation_interval`; expressions untouched."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    alerts: dict[str, tuple[str, float]] = {}
+    alerts: dict[str, RuleInfo] = {}
     left_out: list[str] = []
     for source in sources:
         document = _load_yaml(source)
@@ -151,7 +157,11 @@ def drill_rules(
                 if "alert" in rule:
                     scaled = parse_duration(rule.get("for", "0s")) * for_scale
                     rule["for"] = format_duration(scaled)
-                    alerts[rule["alert"]] = (rule.get("labels", {}).get("priority", ""), scaled)
+                    alerts[rule["alert"]] = RuleInfo(
+                        rule.get("labels", {}).get("priority", ""),
+                        scaled,
+                        dict(rule.get("annotations") or {}),
+                    )
                 kept.append(rule)
             group["rules"] = kept
         written.append(_dump_yaml(document, out_dir / source.name))
