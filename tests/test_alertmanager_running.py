@@ -12,6 +12,7 @@ import pytest
 from saas_exporter.drill import alertmanager_api as api
 from saas_exporter.drill.capture import CaptureServer, Delivery
 from saas_exporter.drill.configs import GroupTimers, write_capture_alertmanager_config
+from saas_exporter.drill.notifications import slack_fields
 from saas_exporter.drill.polling import poll
 from saas_exporter.drill.processes import Server, start_alertmanager
 
@@ -318,3 +319,30 @@ def test_p4_outside_business_hours_waits_while_p3_is_delivered(tmp_path):
         assert paths == ["/slack/saas-alerts", "/webhook/p3-ticket"]
         (slack,) = [d for d in harness.capture.deliveries() if d.kind == "slack"]
         assert slack.body["attachments"][0]["title"].startswith("🟡 P3 ALERT")
+
+
+def test_cause_is_that_of_the_firing_alerts_then_of_the_last_resolved(harness):
+    # An earlier outage that was ours, resolved minutes ago (Prometheus keeps resending
+    # it), in the same group as a vendor-side one: the message speaks of the current one.
+    earlier = alert(
+        "SaasProbeUnreachable", "P1", account="main", probe="accounts",
+        ends_at=START + dt.timedelta(minutes=10),
+    )  # fmt: skip
+    current = alert("SaasProbeUnreachable", "P1", account="main", probe="profiles", cause="vendor")
+    api.post_alerts(harness.am.url, [earlier, current])
+    (firing,) = harness.wait_deliveries(1, "/slack/saas-incidents")
+    lines = firing.body["attachments"][0]["text"].splitlines()
+    assert lines[3:6] == [
+        "• SaasProbeUnreachable on main via profiles.",
+        "• resolved: SaasProbeUnreachable on main via accounts.",
+        "*Cause:* vendor-side: Klaviyo's status page reports an incident",
+    ]
+    api.post_alerts(
+        harness.am.url, [{**current, "endsAt": api.rfc3339(START + dt.timedelta(minutes=40))}]
+    )
+    resolved = harness.wait_deliveries(2, "/slack/saas-incidents")[1]
+    text = resolved.body["attachments"][0]["text"]
+    assert slack_fields(text)["Cause"] == "vendor-side: Klaviyo's status page reports an incident"
+    assert text.endswith("Last updated: 2026-11-22 10:45 UTC\n```")
+    (_, pd_resolved) = harness.wait_deliveries(2, "/pagerduty/p1-page-high")
+    assert pd_resolved.body["payload"]["custom_details"]["cause"] == "vendor"
