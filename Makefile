@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:9879
 # Generated Prometheus rule files (rules/thresholds.yaml is their source, not a rule file).
 RULE_FILES := rules/*.rules.yaml
 
-.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check
+.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill
 
 setup:
 	@scripts/bootstrap.sh
@@ -41,6 +41,12 @@ pytest: setup system-deps
 	$(PY) -m pytest -q
 
 test: lint generated-check rules-check pytest
+
+# The incident drill: break the simulated vendor scenario by scenario and watch the
+# pages arrive at captured Slack/PagerDuty/ticket receivers through real Prometheus and
+# Alertmanager; prints time-to-detect against the pipeline's floor (docs/alerting.md).
+drill: setup system-deps
+	$(PY) -m saas_exporter.drill
 
 bench: setup
 	$(PY) bench/run.py

@@ -1,0 +1,192 @@
+"""Drill and test copies of the Alertmanager config and of the rule pack.
+
+The originals are never edited: each copy is written to a temporary directory.
+
+- `capture_alertmanager_config`: the shipped `alertmanager/alertmanager.yml` with every
+  receiver pointed at a local capture server (Slack by channel, PagerDuty and webhooks
+  by receiver), optionally with drill-speed grouping timers and business hours that
+  always apply, so a drill runs the same way at 3 a.m. on a Sunday.
+- `drill_rules`: the pack's rule files with every `for` and group `interval` scaled
+  down; the expressions are copied untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+ALERTMANAGER_CONFIG = REPO_ROOT / "alertmanager" / "alertmanager.yml"
+RULES_DIR = REPO_ROOT / "rules"
+RULE_FILE_GLOB = "*.rules.yaml"
+
+# Series only an instrumented application emits (saas_exporter.instrument); the drill
+# runs no application, so rules reading them are left out of the drill's copy.
+IN_APP_METRICS = re.compile(r"\bsaas_(api_requests_total|api_request_duration_seconds|webhook_)")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def parse_duration(text: str) -> float:
+    """A Prometheus duration (`1h30m`, `5m`, `500ms`) in seconds."""
+    text = str(text).strip()
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def format_duration(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
+@dataclass(frozen=True)
+class GroupTimers:
+    group_wait: str = "1s"
+    group_interval: str = "1s"
+    repeat_interval: str = "1h"
+
+
+def _load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def _dump_yaml(data: Any, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def _routes(route: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    yield route
+    for child in route.get("routes") or []:
+        yield from _routes(child)
+
+
+def capture_alertmanager_config(
+    capture_url: str,
+    source: Path = ALERTMANAGER_CONFIG,
+    timers: GroupTimers | None = None,
+    always_business_hours: bool = False,
+    business_days: list[str] | None = None,
+) -> dict[str, Any]:
+    """The shipped config with every receiver delivering to `capture_url`.
+
+    Slack goes to `/slack/<channel without #>`, PagerDuty to `/pagerduty/<receiver>`,
+    webhooks to `/webhook/<receiver>`.
+    """
+    config = _load_yaml(source)
+    config["templates"] = [str((source.parent / t).resolve()) for t in config["templates"]]
+    for receiver in config["receivers"]:
+        name = receiver["name"]
+        for slack in receiver.get("slack_configs") or []:
+            slack.pop("api_url_file", None)
+            slack["api_url"] = f"{capture_url}/slack/{slack['channel'].lstrip('#')}"
+        for pagerduty in receiver.get("pagerduty_configs") or []:
+            pagerduty.pop("routing_key_file", None)
+            pagerduty["routing_key"] = "drill-routing-key"
+            pagerduty["url"] = f"{capture_url}/pagerduty/{name}"
+        for webhook in receiver.get("webhook_configs") or []:
+            webhook["url"] = f"{capture_url}/webhook/{name}"
+    if timers is not None:
+        for route in _routes(config["route"]):
+            for key in ("group_wait", "group_interval", "repeat_interval"):
+                if key in route:
+                    route[key] = getattr(timers, key)
+    for interval in config.get("time_intervals") or []:
+        if interval["name"] != "business-hours":
+            continue
+        if always_business_hours:
+            interval["time_intervals"] = [{"weekdays": ["sunday:saturday"]}]
+        elif business_days is not None:
+            interval["time_intervals"] = [{"weekdays": business_days}]
+    return config
+
+
+def write_capture_alertmanager_config(path: Path, capture_url: str, **options: Any) -> Path:
+    return _dump_yaml(capture_alertmanager_config(capture_url, **options), path)
+
+
+def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
+    return sorted(rules_dir.glob(RULE_FILE_GLOB))
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    priority: str
+    for_seconds: float  # scaled
+    annotations: dict[str, str]  # as written in the rule (templates unrendered)
+
+
+@dataclass(frozen=True)
+class DrillRules:
+    files: list[Path]
+    alerts: dict[str, RuleInfo]  # the alerts kept, by name
+    # alertnames left out because they read in-app series
+    left_out: list[str]
+
+
+def drill_rules(
+    out_dir: Path,
+    sources: list[Path],
+    for_scale: float,
+    evaluation_interval: str,
+) -> DrillRules:
+    """Copies of `sources` with `for` multiplied by `for_scale` and every group's
+    `interval` set to `evaluation_interval`; expressions untouched."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    alerts: dict[str, RuleInfo] = {}
+    left_out: list[str] = []
+    for source in sources:
+        document = _load_yaml(source)
+        for group in document.get("groups") or []:
+            group["interval"] = evaluation_interval
+            kept = []
+            for rule in group.get("rules") or []:
+                name = rule.get("alert") or rule.get("record")
+                if IN_APP_METRICS.search(rule["expr"]):
+                    left_out.append(name)
+                    continue
+                if "alert" in rule:
+                    scaled = parse_duration(rule.get("for", "0s")) * for_scale
+                    rule["for"] = format_duration(scaled)
+                    alerts[rule["alert"]] = RuleInfo(
+                        rule.get("labels", {}).get("priority", ""),
+                        scaled,
+                        dict(rule.get("annotations") or {}),
+                    )
+                kept.append(rule)
+            group["rules"] = kept
+        written.append(_dump_yaml(document, out_dir / source.name))
+    return DrillRules(written, alerts, sorted(set(left_out)))
+
+
+def prometheus_config(
+    exporter_address: str,
+    alertmanager_address: str,
+    rule_paths: list[Path],
+    scrape_interval: str,
+    evaluation_interval: str,
+    job: str = "saas-exporter",
+) -> dict[str, Any]:
+    return {
+        "global": {
+            "scrape_interval": scrape_interval,
+            "scrape_timeout": scrape_interval,
+            "evaluation_interval": evaluation_interval,
+        },
+        "rule_files": [str(p) for p in rule_paths],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager_address]}]}]},
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [exporter_address]}]}],
+    }
+
+
+def write_prometheus_config(path: Path, **options: Any) -> Path:
+    return _dump_yaml(prometheus_config(**options), path)
