@@ -152,3 +152,17 @@ def test_a_hung_vendor_does_not_block_metrics_or_health(httpserver):
     finally:
         release.set()
         runtime.stop()
+
+
+def test_a_scraper_hanging_up_is_not_a_traceback(running, capfd):
+    import socket
+
+    host, port = running.address.rsplit(":", 1)
+    for _ in range(20):
+        with socket.create_connection((host, int(port))) as sock:
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert get(running, "/-/healthy").status_code == 200
+    assert "Traceback" not in capfd.readouterr().err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +96,14 @@ class ExporterHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A scraper hanging up mid-response (Prometheus shutting down, a timeout) is
+        # routine, not a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client went away", extra={"fields": {"client": client_address[0]}})
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
