@@ -88,7 +88,7 @@ def test_several_accounts_and_relative_key_file(tmp_path):
         ({"vendors": []}, ["vendors: expected a non-empty list of vendors, got []"]),
         (
             {"vendors": [vendor(kind="mailchimp")]},
-            ['vendors[0].kind: expected one of: klaviyo, got "mailchimp"'],
+            ['vendors[0].kind: expected one of: klaviyo, clay, generic, got "mailchimp"'],
         ),
         (
             {"vendors": [vendor(name="Klaviyo Prod")]},
@@ -146,7 +146,7 @@ def test_every_mistake_is_reported_at_once():
     found = problems({"vendors": [vendor(kind="x", intervals={"accounts": "fast"})]})
     assert found == [
         'vendors[0].intervals.accounts: expected a duration like 500ms, 30s, 10m or 1h, got "fast"',
-        'vendors[0].kind: expected one of: klaviyo, got "x"',
+        'vendors[0].kind: expected one of: klaviyo, clay, generic, got "x"',
     ]
 
 
