@@ -7,7 +7,7 @@ import yaml
 
 from saas_exporter.config import ConfigError, load_config, load_config_data
 from saas_exporter.redaction import redact
-from tests.conftest import KEY_ENV, TEST_KEY
+from tests.conftest import KEY_ENV, TEST_KEY, config_problems
 
 ENV = {KEY_ENV: TEST_KEY}
 
@@ -23,9 +23,7 @@ def vendor(**overrides):
 
 
 def problems(data, env=ENV):
-    with pytest.raises(ConfigError) as err:
-        load_config_data(data, env)
-    return err.value.problems
+    return config_problems(data, env)
 
 
 def test_defaults_keep_every_probe_under_one_percent_of_its_limit():

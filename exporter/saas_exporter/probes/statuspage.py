@@ -68,7 +68,7 @@ async def probe_statuspage(target: ProbeTarget, client: httpx.AsyncClient) -> Pr
         result, _ = await _attempt(target, client, configured)
         return result
     first = _detected.get(url, "atlassian")
-    tried: list[str] = []
+    errors: dict[str, str] = {}
     duration = 0.0
     result = None
     for page_format in [first, *(f for f in FORMATS if f != first)]:
@@ -79,9 +79,10 @@ async def probe_statuspage(target: ProbeTarget, client: httpx.AsyncClient) -> Pr
             _detected[url] = page_format
         if final:
             return result
-        name, path, _ = FORMATS[page_format]
-        tried.append(f"{name} (GET {path}: {result.error})")
+        errors[page_format] = result.error
     assert result is not None
+    # Named in one order, whichever format was tried first.
+    tried = [f"{name} (GET {path}: {errors[fmt]})" for fmt, (name, path, _) in FORMATS.items()]
     return failed(result, "invalid_response", f"the page speaks neither {' nor '.join(tried)}")
 
 
