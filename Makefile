@@ -4,8 +4,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 LISTEN ?= 127.0.0.1:9879
+# Generated Prometheus rule files (rules/thresholds.yaml is their source, not a rule file).
+RULE_FILES := rules/*.rules.yaml
 
-.PHONY: demo test lint pytest setup system-deps bench
+.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check
 
 setup:
 	@scripts/bootstrap.sh
@@ -16,6 +18,21 @@ system-deps:
 demo: setup
 	$(VENV)/bin/saas-exporter --demo --web.listen-address=$(LISTEN)
 
+# Render rules, the PrometheusRule manifest, runbooks and promtool tests from
+# rules/thresholds.yaml.
+generate: setup
+	$(PY) -m saas_exporter.pack generate
+
+# Fails (with a diff) when a generated file differs from a fresh render; renders in
+# memory, so unrelated changes in the working tree do not matter.
+generated-check: setup
+	$(PY) -m saas_exporter.pack check
+
+rules-check: system-deps
+	promtool check rules $(RULE_FILES)
+	@# One promtool per file, in parallel: each file is independent.
+	printf '%s\n' promtool-tests/*.yaml | xargs -P 4 -n 1 promtool test rules
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -23,7 +40,7 @@ lint: setup
 pytest: setup system-deps
 	$(PY) -m pytest -q
 
-test: lint pytest
+test: lint generated-check rules-check pytest
 
 bench: setup
 	$(PY) bench/run.py

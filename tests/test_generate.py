@@ -1,0 +1,114 @@
+"""The generator: drift detection, vendors as data, and tests that can fail."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from saas_exporter.pack import generate, thresholds
+from saas_exporter.pack.__main__ import main
+
+CLAY = {
+    "name": "clay",
+    "display_name": "Clay",
+    "status_page_url": "https://status.clay.com",
+    "probes": ["api", "statuspage"],
+    "in_app": True,
+    "overrides": {
+        "SaasApiRateLimited": {"threshold": 2, "for": "10m"},
+        "SaasWebhookSignatureInvalid": {"enabled": False},
+    },
+}
+
+
+def write_table(root: Path, document: dict) -> None:
+    (root / "rules/thresholds.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is missing: run scripts/system-deps.sh")
+    return subprocess.run(["promtool", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_generate_then_check_is_clean(pack_root, capsys):
+    assert main(["generate", "--root", str(pack_root)]) == 0
+    assert main(["check", "--root", str(pack_root)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_check_shows_a_hand_edit_as_a_diff(pack_root, capsys):
+    main(["generate", "--root", str(pack_root)])
+    path = pack_root / "rules/saas-in-app.rules.yaml"
+    path.write_text(path.read_text().replace("severity: critical", "severity: warning", 1))
+    assert main(["check", "--root", str(pack_root)]) == 1
+    out = capsys.readouterr()
+    assert "--- rules/saas-in-app.rules.yaml (on disk)" in out.out
+    assert "-      severity: warning\n+      severity: critical\n" in out.out
+    assert out.err == "generated files are out of date: run `make generate`\n"
+
+
+def test_check_reports_missing_and_stale_generated_files(pack_root, capsys):
+    main(["generate", "--root", str(pack_root)])
+    (pack_root / "docs/runbooks/klaviyo/SaasApiAuthErrors.md").unlink()
+    (pack_root / "docs/runbooks/klaviyo/SaasRetired.md").write_text("old\n")
+    assert main(["check", "--root", str(pack_root)]) == 1
+    out = capsys.readouterr().out
+    assert "+++ docs/runbooks/klaviyo/SaasApiAuthErrors.md (generated)" in out
+    assert "--- docs/runbooks/klaviyo/SaasRetired.md (on disk)" in out
+    assert main(["generate", "--root", str(pack_root)]) == 0
+    assert not (pack_root / "docs/runbooks/klaviyo/SaasRetired.md").exists()
+
+
+def test_check_ignores_files_the_generator_does_not_own(pack_root):
+    main(["generate", "--root", str(pack_root)])
+    (pack_root / "promtool-tests/scenarios.yaml").write_text("tests: []\n")
+    (pack_root / "rules/notes.txt").write_text("scratch\n")
+    assert main(["check", "--root", str(pack_root)]) == 0
+
+
+def test_a_new_vendor_with_overrides_is_data_only(pack_root, document, schema):
+    document["vendors"].append(CLAY)
+    write_table(pack_root, document)
+    table = thresholds.parse(document, schema)
+    files = generate.render(table)
+    in_app = yaml.safe_load(files["rules/saas-in-app.rules.yaml"])["groups"][0]["rules"]
+    rate_limited = [rule for rule in in_app if rule["alert"] == "SaasApiRateLimited"]
+    assert [rule["for"] for rule in rate_limited] == ["5m", "10m"]
+    assert 'vendor!~"clay", code="429"' in rate_limited[0]["expr"]
+    assert '{vendor="clay", code="429"}[5m])) / 5 > 2)' in rate_limited[1]["expr"]
+    webhook = [rule for rule in in_app if rule["alert"] == "SaasWebhookSignatureInvalid"]
+    assert len(webhook) == 1 and 'vendor!~"clay"' in webhook[0]["expr"]
+    # Clay has no accounts probe: no identity pages; it has in-app and status pages.
+    assert "docs/runbooks/clay/SaasAccountMismatch.md" not in files
+    assert "docs/runbooks/clay/SaasApiRateLimited.md" in files
+    assert "docs/runbooks/clay/SaasWebhookSignatureInvalid.md" not in files
+    assert "clay" in files["docs/runbooks/clay/SaasApiRateLimited.md"].lower()
+    assert (
+        "throttled requests per minute > 2 for 10m"
+        in files["docs/runbooks/clay/SaasApiRateLimited.md"]
+    )
+    generate.write(pack_root, files)
+    # The in-app tests exercise both the default rule and Clay's override rule.
+    result = promtool(
+        "test", "rules", "generated-saas-in-app.yaml", cwd=pack_root / "promtool-tests"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_the_generated_promtool_tests_catch_a_changed_threshold(pack_root):
+    main(["generate", "--root", str(pack_root)])
+    path = pack_root / "rules/saas-in-app.rules.yaml"
+    path.write_text(path.read_text().replace("[5m])) / 5 > 5)", "[5m])) / 5 > 6)"))
+    result = promtool(
+        "test", "rules", "generated-saas-in-app.yaml", cwd=pack_root / "promtool-tests"
+    )
+    assert result.returncode == 1
+    # Fires one minute late: per-minute 429s sit at 6 (not above 6) until the 5-minute
+    # window holds two minutes of the ABOVE phase.
+    assert "alertname: SaasApiRateLimited, time: 15m" in result.stderr

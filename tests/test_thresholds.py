@@ -1,0 +1,112 @@
+"""The threshold table's validation: bad rows give errors naming row, field, expectation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from saas_exporter.pack import thresholds
+from saas_exporter.pack.__main__ import main
+
+
+def row_index(document: dict[str, Any], alert: str) -> int:
+    return next(i for i, row in enumerate(document["alerts"]) if row["alert"] == alert)
+
+
+def error_of(document: dict[str, Any], schema: dict[str, Any]) -> str:
+    with pytest.raises(thresholds.ThresholdsError) as caught:
+        thresholds.parse(document, schema)
+    return str(caught.value)
+
+
+def test_the_real_table_is_valid(document, schema):
+    table = thresholds.parse(document, schema)
+    assert [v.name for v in table.vendors] == ["klaviyo"]
+
+
+BAD_FIELDS = [
+    ("SaasApiRateLimited", "for", "5 minutes",
+     "field for: expected a Prometheus duration such as 0m, 90s, 5m, 1h, got '5 minutes'"),
+    ("SaasApiAuthErrors", "priority", "P0",
+     "field priority: expected one of ['P1', 'P2', 'P3', 'P4'], got 'P0'"),
+    ("SaasApiAuthErrors", "summary", "Auth fails for {{ $labels.vendor }}",
+     "field summary: expected a static sentence ending with a period, "
+     "got 'Auth fails for {{ $labels.vendor }}'"),
+    ("SaasApiHighLatency", "threshold", 4,
+     "field threshold: a histogram threshold must be a bucket boundary, "
+     "expected 5 (test.buckets[1]), got 4"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("alert", "field", "value", "problem"), BAD_FIELDS)
+def test_bad_field_names_row_field_and_expectation(document, schema, alert, field, value, problem):
+    index = row_index(document, alert)
+    document["alerts"][index][field] = value
+    assert error_of(document, schema) == (
+        f"invalid threshold table:\nalerts[{index}] ({alert}) {problem}"
+    )
+
+
+def test_alert_name_without_prefix_is_rejected(document, schema):
+    index = row_index(document, "SaasApiAuthErrors")
+    document["alerts"][index]["alert"] = "ApiAuthErrors"
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (ApiAuthErrors) field alert: expected CamelCase with the Saas "
+        "prefix, got 'ApiAuthErrors'"
+    )
+
+
+def test_missing_field_is_named(document, schema):
+    index = row_index(document, "SaasProbeUnreachable")
+    del document["alerts"][index]["threshold"]
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasProbeUnreachable): 'threshold' is a required property"
+    )
+
+
+def test_unknown_runbook_key(document, schema):
+    index = row_index(document, "SaasApiAuthErrors")
+    document["alerts"][index]["runbook"] = ["auth", "reboot"]
+    message = error_of(document, schema)
+    assert message.startswith(
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasApiAuthErrors) field runbook: unknown runbook key 'reboot'; "
+        "expected one of ['account_mismatch', 'auth', "
+    )
+
+
+def test_override_of_an_unknown_alert(document, schema):
+    document["vendors"][0]["overrides"] = {"SaasNoSuchAlert": {"threshold": 3}}
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        "vendors[0] (klaviyo) field overrides: unknown alert 'SaasNoSuchAlert'"
+    )
+
+
+def test_duplicate_alert_name(document, schema):
+    document["alerts"].append(dict(document["alerts"][0]))
+    last = len(document["alerts"]) - 1
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{last}] (SaasApiAuthErrors): alert name already used by alerts[0]"
+    )
+
+
+def test_every_problem_is_reported_at_once(document, schema):
+    document["alerts"][0]["for"] = "soon"
+    document["alerts"][1]["priority"] = "urgent"
+    assert len(error_of(document, schema).splitlines()) == 3
+
+
+def test_cli_reports_a_bad_table_and_exits_2(pack_root, capsys):
+    path = pack_root / "rules/thresholds.yaml"
+    path.write_text(path.read_text().replace("threshold: 10\n", "threshold: ten\n", 1))
+    assert main(["check", "--root", str(pack_root)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "rules/thresholds.yaml: invalid threshold table:\n"
+        "alerts[1] (SaasApiServerErrors) field threshold: 'ten' is not of type 'number'\n"
+    )
