@@ -56,7 +56,7 @@ def _vendor(name: str, simulator_url: str, intervals: Mapping[str, str]) -> dict
             "timeout": "3s",
             "intervals": _intervals(intervals, ("api", "statuspage")),
             "rate_limits_per_minute": {"api": SIMULATOR_LIMIT},
-            "api": {"path": "/workspace", "account_id_field": "workspace.id"},
+            "api": {"path": "/me", "account_id_field": "workspace.id"},
             "accounts": [
                 {
                     "name": "main",
