@@ -50,7 +50,7 @@ def hung_vendor() -> None:
     vendor = ThreadingHTTPServer(("127.0.0.1", 0), HungVendor)
     threading.Thread(target=vendor.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{vendor.server_address[1]}"
-    config = demo_config(url, {"accounts": "1h", "profiles": "1h", "statuspage": "1h"})
+    config = demo_config(url, {"accounts": "1h", "profiles": "1h", "api": "1h", "statuspage": "1h"})
     runtime = ExporterRuntime(config, ("127.0.0.1", 0))
     runtime.start()
     try:
@@ -68,7 +68,7 @@ def hung_vendor() -> None:
 def scrape_costs_nothing() -> None:
     simulator, _ = start_simulator()
     config = demo_config(
-        simulator.base_url, {"accounts": "1h", "profiles": "1h", "statuspage": "1h"}
+        simulator.base_url, {"accounts": "1h", "profiles": "1h", "api": "1h", "statuspage": "1h"}
     )
     runtime = ExporterRuntime(config, ("127.0.0.1", 0))
     runtime.start()

@@ -55,6 +55,44 @@ def klaviyo_config(
     return load_config_data(data, {KEY_ENV: key})
 
 
+CLAY_TEST_KEY = "clay_test_a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+
+def api_vendor_config(
+    kind: str,
+    api_url: str,
+    api: dict[str, Any],
+    key: str = CLAY_TEST_KEY,
+    vendor: dict[str, Any] | None = None,
+    account: dict[str, Any] | None = None,
+) -> ExporterConfig:
+    """A clay or generic vendor with one account and no status page."""
+    data = {
+        "vendors": [
+            {
+                "name": kind if kind == "clay" else "shop",
+                "kind": kind,
+                "api_url": api_url,
+                "statuspage_url": None,
+                "timeout": "2s",
+                "api": api,
+                "accounts": [{"name": "main", "api_key_env": KEY_ENV, **(account or {})}],
+                **(vendor or {}),
+            }
+        ]
+    }
+    return load_config_data(data, {KEY_ENV: key})
+
+
+def config_problems(data: Any, env: dict[str, str]) -> list[str]:
+    """The problems a config is refused with (fails the test if it is accepted)."""
+    from saas_exporter.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_config_data(data, env)
+    return err.value.problems
+
+
 def target(config: ExporterConfig, probe: str) -> ProbeTarget:
     return next(t for t in targets_for(config) if t.probe == probe)
 

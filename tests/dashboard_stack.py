@@ -198,7 +198,9 @@ def dashboard_stack(tmp: Path, exporter_job: str) -> Iterator[Stack]:
         stack.callback(simulator.server_close)
         stack.callback(simulator.shutdown)
         simulator.set_scenario("klaviyo", DEMO_START_SCENARIO)
-        runtime = ExporterRuntime(demo_config(simulator.base_url), ("127.0.0.1", free_port()))
+        # Klaviyo only: the expectations below (3 probes, one vendor) are Klaviyo's.
+        config = demo_config(simulator.base_url, vendors=("klaviyo",))
+        runtime = ExporterRuntime(config, ("127.0.0.1", free_port()))
         runtime.start()
         stack.callback(runtime.stop)
         app = App(stack)

@@ -7,7 +7,7 @@ import yaml
 
 from saas_exporter.config import ConfigError, load_config, load_config_data
 from saas_exporter.redaction import redact
-from tests.conftest import KEY_ENV, TEST_KEY
+from tests.conftest import KEY_ENV, TEST_KEY, config_problems
 
 ENV = {KEY_ENV: TEST_KEY}
 
@@ -23,9 +23,7 @@ def vendor(**overrides):
 
 
 def problems(data, env=ENV):
-    with pytest.raises(ConfigError) as err:
-        load_config_data(data, env)
-    return err.value.problems
+    return config_problems(data, env)
 
 
 def test_defaults_keep_every_probe_under_one_percent_of_its_limit():
@@ -88,7 +86,7 @@ def test_several_accounts_and_relative_key_file(tmp_path):
         ({"vendors": []}, ["vendors: expected a non-empty list of vendors, got []"]),
         (
             {"vendors": [vendor(kind="mailchimp")]},
-            ['vendors[0].kind: expected one of: klaviyo, got "mailchimp"'],
+            ['vendors[0].kind: expected one of: klaviyo, clay, generic, got "mailchimp"'],
         ),
         (
             {"vendors": [vendor(name="Klaviyo Prod")]},
@@ -146,7 +144,7 @@ def test_every_mistake_is_reported_at_once():
     found = problems({"vendors": [vendor(kind="x", intervals={"accounts": "fast"})]})
     assert found == [
         'vendors[0].intervals.accounts: expected a duration like 500ms, 30s, 10m or 1h, got "fast"',
-        'vendors[0].kind: expected one of: klaviyo, got "x"',
+        'vendors[0].kind: expected one of: klaviyo, clay, generic, got "x"',
     ]
 
 

@@ -25,6 +25,12 @@ CLAY = {
 }
 
 
+def with_vendor(document: dict, vendor: dict) -> None:
+    """Put a test's version of a vendor in the table, replacing the table's own."""
+    document["vendors"] = [v for v in document["vendors"] if v["name"] != vendor["name"]]
+    document["vendors"].append(vendor)
+
+
 def write_table(root: Path, document: dict) -> None:
     (root / "rules/thresholds.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
@@ -72,7 +78,7 @@ def test_check_ignores_files_the_generator_does_not_own(pack_root):
 
 
 def test_a_new_vendor_with_overrides_is_data_only(pack_root, document, schema):
-    document["vendors"].append(CLAY)
+    with_vendor(document, CLAY)
     write_table(pack_root, document)
     table = thresholds.parse(document, schema)
     files = generate.render(table)
@@ -83,8 +89,10 @@ def test_a_new_vendor_with_overrides_is_data_only(pack_root, document, schema):
     assert '{vendor="clay", code="429"}[5m])) / 5 > 2)' in rate_limited[1]["expr"]
     webhook = [rule for rule in in_app if rule["alert"] == "SaasWebhookSignatureInvalid"]
     assert len(webhook) == 1 and 'vendor!~"clay"' in webhook[0]["expr"]
-    # Clay has no accounts probe: no identity pages; it has in-app and status pages.
-    assert "docs/runbooks/clay/SaasAccountMismatch.md" not in files
+    # Clay has no headroom probe: no probe-latency page; it has in-app and status pages,
+    # and an account-mismatch page (its api probe checks an account id when configured).
+    assert "docs/runbooks/clay/SaasProbeHighLatency.md" not in files
+    assert "docs/runbooks/clay/SaasAccountMismatch.md" in files
     assert "docs/runbooks/clay/SaasApiRateLimited.md" in files
     assert "docs/runbooks/clay/SaasWebhookSignatureInvalid.md" not in files
     assert "clay" in files["docs/runbooks/clay/SaasApiRateLimited.md"].lower()

@@ -10,7 +10,7 @@ from saas_exporter.demo import demo_config
 from saas_exporter.runtime import ExporterRuntime
 from tests.conftest import klaviyo_config
 
-LONG = {"accounts": "1h", "profiles": "1h", "statuspage": "1h"}
+LONG = {"accounts": "1h", "profiles": "1h", "api": "1h", "statuspage": "1h"}
 
 
 @pytest.fixture
@@ -120,7 +120,8 @@ def test_scraping_never_calls_the_vendor(simulator, running):
         assert get(running, "/metrics").status_code == 200
         assert get(running, "/health").status_code == 200
     assert simulator.request_counts() == before
-    assert sum(before.values()) == 3  # one start-up run of each probe
+    # One start-up run of each probe: klaviyo accounts, profiles, page; clay and acme api, page.
+    assert sum(before.values()) == 7
 
 
 def test_a_hung_vendor_does_not_block_metrics_or_health(httpserver):

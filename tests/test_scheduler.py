@@ -1,10 +1,14 @@
 """Scheduling with a fake clock: intervals, jitter, Retry-After, skips, hard deadlines."""
 
 import asyncio
+import itertools
 import random
 
+import pytest
+
+from saas_exporter.config import load_config_data
 from saas_exporter.probes import ProbeResult, targets_for
-from saas_exporter.scheduler import Scheduler, next_due
+from saas_exporter.scheduler import Scheduler, next_due, startup_offsets
 from saas_exporter.state import ResultStore
 from tests.conftest import klaviyo_config
 
@@ -146,3 +150,54 @@ def test_run_forever_stops_on_the_event():
 
     asyncio.run(go())
     assert len(calls) == 3  # the fake clock never advances: nothing is due twice
+
+
+def test_a_few_targets_start_within_a_fraction_of_a_second():
+    clock = FakeClock()
+    scheduler, _, _ = make(ok(clock), clock)
+    offsets = sorted(due - clock.now for due in scheduler.due.values())
+    assert offsets == pytest.approx([0.0, 0.05, 0.1])
+
+
+def test_a_thousand_accounts_are_spread_evenly_over_the_startup_window():
+    keys = [("klaviyo", f"acct{i:04d}", p) for i in range(1000) for p in ("accounts", "profiles")]
+    offsets = startup_offsets(keys, 10.0)
+    ordered = sorted(offsets.values())
+    assert ordered[0] == 0.0 and ordered[-1] == pytest.approx(1999 * 0.005)
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(ordered)}
+    assert gaps == {0.005}  # never two at once
+    assert startup_offsets([], 10.0) == {}
+
+
+def test_requests_in_flight_never_exceed_max_concurrency():
+    data = {
+        "vendors": [
+            {
+                "name": "klaviyo",
+                "kind": "klaviyo",
+                "api_url": "http://vendor.test",
+                "statuspage_url": None,
+                "accounts": [
+                    {"name": f"a{i}", "api_key_env": "K", "expected_account_id": f"A{i}"}
+                    for i in range(200)
+                ],
+            }
+        ]
+    }
+    targets = targets_for(load_config_data(data, {"K": "pk_test_0123456789abcdef"}))
+    clock = FakeClock()
+    in_flight, peak = 0, 0
+
+    async def run_probe(target):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(3):
+            await asyncio.sleep(0)  # yield to the other probes
+        in_flight -= 1
+        return ProbeResult(True, 0.1, clock(), 200)
+
+    store = ResultStore(targets)
+    scheduler = Scheduler(targets, store, run_probe, 8, clock, random.Random(1))
+    asyncio.run(scheduler.run_all_once())
+    assert (len(targets), peak, store.all_probed()) == (400, 8, True)

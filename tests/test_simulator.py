@@ -49,7 +49,14 @@ def test_switch_over_http(simulator):
             {"scenario": "meteor"},
             "scenario: expected one of " + ", ".join(SCENARIOS) + ", got 'meteor'",
         ),
-        ({"scenario": "healthy", "vendor": "acme"}, "vendor: expected one of klaviyo, got 'acme'"),
+        (
+            {"scenario": "healthy", "vendor": "mailchimp"},
+            "vendor: expected one of klaviyo, clay, acme, got 'mailchimp'",
+        ),
+        (
+            {"scenario": "credits_exhausted", "vendor": "klaviyo"},
+            "scenario: credits_exhausted applies to clay only, not klaviyo",
+        ),
         ({"mode": "x"}, 'expected a JSON object like {"scenario": "auth_failure"}'),
     ],
 )

@@ -9,9 +9,12 @@ from saas_exporter.simulator.scenarios import ScenarioState
 from tests.conftest import klaviyo_config, run_probe, target
 
 
-def page_config(httpserver):
+def page_config(httpserver, page_format="atlassian"):
+    """Format errors are asserted with the format pinned; auto detection has its own tests."""
     base = httpserver.url_for("").rstrip("/")
-    return klaviyo_config(base, statuspage_url=f"{base}/status")
+    return klaviyo_config(
+        base, statuspage_url=f"{base}/status", vendor={"statuspage_format": page_format}
+    )
 
 
 def summary_for(scenario):

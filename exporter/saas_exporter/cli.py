@@ -88,7 +88,7 @@ def run_exporter(argv: Sequence[str]) -> int:
         from .simulator import start_simulator
 
         simulator, _ = start_simulator("127.0.0.1", 0)
-        simulator.set_scenario("klaviyo", DEMO_START_SCENARIO)
+        simulator.set_scenario_everywhere(DEMO_START_SCENARIO)
         config = demo_config(simulator.base_url)
     else:
         try:
@@ -152,8 +152,7 @@ def run_simulator(argv: Sequence[str]) -> int:
     except (ValueError, OSError) as err:
         print(f"saas-exporter simulate: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    for vendor in server.scenarios:
-        server.set_scenario(vendor, args.scenario)
+    server.set_scenario_everywhere(args.scenario)
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -31,8 +31,17 @@ class SaasCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
-        states = list(self.store.states().values())
+        yield from self.collect_global()
+        yield from self.collect_states(list(self.store.states().values()))
+
+    def collect_global(self) -> Iterator[Metric]:
+        """Families that depend on the config only."""
         yield from self._exporter_families()
+        yield self._expected_family()
+
+    def collect_states(self, states: list[TargetState]) -> Iterator[Metric]:
+        """Families built from targets' states; each target's samples depend on its state
+        alone, so the renderer can reuse a target's lines until its state changes."""
         yield from self._probe_families(states)
         yield from self._ratelimit_families(states)
         yield from self._identity_families(states)
@@ -189,15 +198,6 @@ class SaasCollector(Collector):
             "The account the key answered for (latest known).",
             labels=["vendor", "account", "account_id", "test_account"],
         )
-        expected = GaugeMetricFamily(
-            "saas_account_expected_info",
-            "The account id the key is configured to answer for.",
-            labels=["vendor", "account", "expected_account_id"],
-        )
-        for vendor in self.config.vendors:
-            for account in vendor.accounts:
-                if account.expected_account_id:
-                    expected.add_metric([vendor.name, account.name, account.expected_account_id], 1)
         for state in states:
             identity = state.identity
             if (
@@ -212,7 +212,18 @@ class SaasCollector(Collector):
                 [state.target.key[0], state.target.key[1], identity.account_id, test], 1
             )
         yield info
-        yield expected
+
+    def _expected_family(self) -> Metric:
+        expected = GaugeMetricFamily(
+            "saas_account_expected_info",
+            "The account id the key is configured to answer for.",
+            labels=["vendor", "account", "expected_account_id"],
+        )
+        for vendor in self.config.vendors:
+            for account in vendor.accounts:
+                if account.expected_account_id:
+                    expected.add_metric([vendor.name, account.name, account.expected_account_id], 1)
+        return expected
 
     def _statuspage_families(self, states: list[TargetState]) -> Iterator[Metric]:
         indicator = GaugeMetricFamily(

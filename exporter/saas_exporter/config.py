@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -21,6 +22,8 @@ from .vendor_kinds import KINDS, VendorKind
 MAX_BUDGET_SHARE = 0.10
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONCURRENCY = 32
+# First runs are staggered across at most this window (see scheduler.startup_offsets).
+DEFAULT_STARTUP_SPREAD_SECONDS = 10.0
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -42,6 +45,26 @@ class AccountConfig:
 
 
 @dataclass(frozen=True)
+class ApiProbeConfig:
+    """The clay and generic kinds' api probe: one authenticated GET."""
+
+    path: str
+    auth_header: str
+    auth_prefix: str = ""
+    auth_base64: bool = False
+    expected_status: tuple[int, ...] = (200,)
+    # Vendor-specific header names by field (limit, remaining, reset, used_of_limit).
+    ratelimit_headers: Mapping[str, str] = field(default_factory=dict)
+    json_field: str | None = None
+    account_id_field: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def auth_value(self, key: str) -> str:
+        token = base64.b64encode(key.encode()).decode() if self.auth_base64 else key
+        return f"{self.auth_prefix}{token}"
+
+
+@dataclass(frozen=True)
 class VendorConfig:
     name: str
     kind: str
@@ -52,6 +75,8 @@ class VendorConfig:
     intervals: Mapping[str, float]
     rate_limits_per_minute: Mapping[str, float]
     accounts: tuple[AccountConfig, ...]
+    api: ApiProbeConfig | None = None
+    statuspage_format: str = "auto"
 
     @property
     def kind_spec(self) -> VendorKind:
@@ -62,6 +87,7 @@ class VendorConfig:
 class ExporterConfig:
     vendors: tuple[VendorConfig, ...]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
 
     def vendor(self, name: str) -> VendorConfig:
         for vendor in self.vendors:
@@ -151,7 +177,15 @@ def _load_key(path: str, account: Mapping[str, Any], env: Mapping[str, str], bas
     return key, f"environment variable {name}"
 
 
-def _budget_problems(path: str, kind: VendorKind, intervals, limits) -> list[str]:
+def _endpoint(kind: VendorKind, probe: str, api: ApiProbeConfig | None) -> str:
+    if probe == "api" and api is not None:
+        return f"GET {api.path}"
+    return kind.probe_defaults[probe].endpoint
+
+
+def _budget_problems(
+    path: str, kind: VendorKind, intervals, limits, api: ApiProbeConfig | None
+) -> list[str]:
     problems = []
     for probe, interval in intervals.items():
         limit = limits.get(probe)
@@ -163,11 +197,41 @@ def _budget_problems(path: str, kind: VendorKind, intervals, limits) -> list[str
             floor = 60.0 / (limit * MAX_BUDGET_SHARE)
             problems.append(
                 f"{path}.intervals.{probe}: every {interval:g}s is {per_minute:.2f} calls/min, "
-                f"{share:.1%} of the {kind.probe_defaults[probe].endpoint} steady limit of "
+                f"{share:.1%} of the {_endpoint(kind, probe, api)} steady limit of "
                 f"{limit:g}/min per account; probes share the production app's budget, so "
                 f"more than {MAX_BUDGET_SHARE:.0%} is refused: use at least {floor:g}s"
             )
     return problems
+
+
+def _build_api(
+    path: str, kind: VendorKind, raw: Mapping[str, Any] | None
+) -> tuple[ApiProbeConfig | None, list[str]]:
+    if raw is None:
+        return None, []
+    auth_header = raw.get("auth_header", kind.default_auth_header)
+    assert auth_header, "the schema requires auth_header when the kind has no default"
+    problems = []
+    for name in raw.get("headers", {}):
+        if name.lower() in ("authorization", auth_header.lower()):
+            problems.append(
+                f"{path}.api.headers.{name}: credentials are refused here (configs end up "
+                "in repositories, tickets and bundles); the key goes in api_key_file or "
+                f"api_key_env and is sent in api.auth_header ({auth_header})"
+            )
+    status = raw.get("expected_status", 200)
+    api = ApiProbeConfig(
+        path=raw["path"],
+        auth_header=auth_header,
+        auth_prefix=raw.get("auth_prefix", ""),
+        auth_base64=raw.get("auth_base64", False),
+        expected_status=tuple(status) if isinstance(status, list) else (status,),
+        ratelimit_headers={k: v.lower() for k, v in raw.get("ratelimit_headers", {}).items()},
+        json_field=raw.get("json_field"),
+        account_id_field=raw.get("account_id_field"),
+        headers=dict(raw.get("headers", {})),
+    )
+    return api, problems
 
 
 def _build_vendor(
@@ -194,7 +258,9 @@ def _build_vendor(
                 f"{path}.timeout: {timeout:g}s must be shorter than intervals.{probe} "
                 f"({interval:g}s), or probes would overlap"
             )
-    problems += _budget_problems(path, kind, intervals, limits)
+    api, api_problems = _build_api(path, kind, raw.get("api"))
+    problems += api_problems
+    problems += _budget_problems(path, kind, intervals, limits, api)
 
     accounts: list[AccountConfig] = []
     seen: set[str] = set()
@@ -214,6 +280,8 @@ def _build_vendor(
             problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
             continue
         register_secret(key)
+        if api is not None and api.auth_base64:
+            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
         accounts.append(
             AccountConfig(account["name"], key, source, account.get("expected_account_id"))
         )
@@ -227,6 +295,8 @@ def _build_vendor(
         intervals=intervals,
         rate_limits_per_minute=limits,
         accounts=tuple(accounts),
+        api=api,
+        statuspage_format=raw.get("statuspage_format", "auto"),
     )
     return vendor, problems
 
@@ -262,6 +332,11 @@ def load_config_data(
     return ExporterConfig(
         vendors=tuple(vendors),
         max_concurrency=glob.get("max_concurrency", DEFAULT_MAX_CONCURRENCY),
+        startup_spread_seconds=(
+            parse_duration(glob["startup_spread"])
+            if "startup_spread" in glob
+            else DEFAULT_STARTUP_SPREAD_SECONDS
+        ),
     )
 
 

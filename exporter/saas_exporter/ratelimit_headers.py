@@ -8,6 +8,9 @@ Formats read (every one is optional; missing headers are normal):
 - IETF draft 08+ structured: ``ratelimit-policy: "burst";q=75;w=1, "steady";q=750;w=60``
   and ``ratelimit: "steady";r=72;t=3``.
 - The de-facto ``x-ratelimit-limit/-remaining/-reset`` (reset may be a Unix time).
+- Vendor-specific names (the generic kind's ``api.ratelimit_headers``): a configured
+  ``limit``/``remaining``/``reset`` header is read as the ``x-ratelimit-*`` one, and
+  ``used_of_limit`` reads a ``used/limit`` pair such as Shopify's ``32/40``.
 A malformed header is reported by name and skipped; it never fails the probe.
 """
 
@@ -179,3 +182,40 @@ def parse_rate_limit_headers(headers: Mapping[str, str], now: float) -> ParsedRa
 
     info = RateLimitInfo(limits=limits, remaining=remaining, reset_seconds=reset)
     return ParsedRateLimit(info=None if info.is_empty() else info, invalid=tuple(invalid))
+
+
+_USED_OF_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def parse_named_rate_limit_headers(
+    headers: Mapping[str, str], now: float, names: Mapping[str, str]
+) -> ParsedRateLimit:
+    """As parse_rate_limit_headers, with vendor-specific header names taking precedence."""
+    if not names:
+        return parse_rate_limit_headers(headers, now)
+    view = {k.lower(): v for k, v in headers.items()}
+    renamed: dict[str, str] = {}
+    invalid: list[InvalidHeader] = []
+    for field_name in ("limit", "remaining", "reset"):
+        name = names.get(field_name)
+        if name and name in view:
+            standard = f"x-ratelimit-{field_name}"
+            view[standard] = view[name]
+            renamed[standard] = name
+    name = names.get("used_of_limit")
+    if name and name in view:
+        match = _USED_OF_LIMIT.match(view[name])
+        if match is None:
+            invalid.append(
+                InvalidHeader(name, f"{name}: expected used/limit like 32/40, got {view[name]!r}")
+            )
+        else:
+            used, limit = int(match[1]), int(match[2])
+            view.setdefault("x-ratelimit-limit", str(limit))
+            view.setdefault("x-ratelimit-remaining", str(max(0, limit - used)))
+    parsed = parse_rate_limit_headers(view, now)
+    invalid += [
+        InvalidHeader(renamed.get(item.header, item.header), item.message)
+        for item in parsed.invalid
+    ]
+    return ParsedRateLimit(parsed.info, tuple(invalid))

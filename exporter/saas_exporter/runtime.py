@@ -59,7 +59,12 @@ class ExporterRuntime:
         client = make_http_client(self.config.max_concurrency)
         run_probe = self._run_probe or make_run_probe(client)
         self._scheduler = Scheduler(
-            self.targets, self.store, run_probe, self.config.max_concurrency, self.clock
+            self.targets,
+            self.store,
+            run_probe,
+            self.config.max_concurrency,
+            self.clock,
+            startup_spread=self.config.startup_spread_seconds,
         )
         self._started.set()
         try:

@@ -1,5 +1,11 @@
 """Runs every probe on its own interval with jitter, honouring the vendor's Retry-After.
 
+Spread: at start-up target i of n first runs ``i * min(50 ms, startup_spread / n)``
+after start (a handful of targets all start within a fraction of a second; 1,000
+accounts are spread evenly over the start-up window, 10 s by default), then every
+interval +-10% jitter, so evenly spread first runs stay spread. The semaphore caps
+requests in flight (``max_concurrency``), as do the HTTP client's connection limits.
+
 Scrapes never trigger probes: they read the store. A probe is a sample, so there is
 no retry loop inside one; a failure waits for the next interval (or Retry-After).
 """
@@ -14,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import httpx
 
+from .config import DEFAULT_STARTUP_SPREAD_SECONDS
 from .probes import ProbeResult, ProbeTarget, prober_for
 from .retry_after import backoff_seconds
 from .state import Key, ResultStore
@@ -23,6 +30,8 @@ JITTER_FRACTION = 0.1
 # A probe's whole run (connect, headers, slow body) is cut off this long after
 # the request timeout, so nothing can hang a target's schedule.
 HARD_DEADLINE_SLACK = 2.0
+# Start-up spacing between two targets' first runs, when the window allows it.
+STARTUP_STEP_SECONDS = 0.05
 
 RunProbe = Callable[[ProbeTarget], Awaitable[ProbeResult]]
 
@@ -35,6 +44,14 @@ def next_due(
     return max(finished_at + interval + jitter, not_before)
 
 
+def startup_offsets(keys: list[Key], window: float) -> dict[Key, float]:
+    """Seconds after start-up each target first runs: evenly spaced, never together."""
+    if not keys:
+        return {}
+    spacing = min(STARTUP_STEP_SECONDS, window / len(keys))
+    return {key: i * spacing for i, key in enumerate(keys)}
+
+
 class Scheduler:
     def __init__(
         self,
@@ -44,6 +61,7 @@ class Scheduler:
         max_concurrency: int,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        startup_spread: float = DEFAULT_STARTUP_SPREAD_SECONDS,
     ):
         self.targets = {t.key: t for t in targets}
         self.store = store
@@ -52,7 +70,8 @@ class Scheduler:
         self.rng = rng or random.Random()
         self.semaphore = asyncio.Semaphore(max_concurrency)
         start = clock()
-        self.due: dict[Key, float] = {key: start for key in self.targets}
+        offsets = startup_offsets(list(self.targets), startup_spread)
+        self.due: dict[Key, float] = {key: start + offsets[key] for key in self.targets}
         self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
 
     async def run_target(self, key: Key) -> ProbeResult | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,12 @@ class VendorKind:
     account_probes: tuple[str, ...]
     probe_defaults: dict[str, ProbeDefaults]
     key_problem: Callable[[str], str | None]
+    # Statuses that mean something specific for this vendor (Clay: 402 = credits).
+    status_reasons: Mapping[int, str] = field(default_factory=dict)
+    # The api probe's defaults (clay, generic): header the key goes in, and whether
+    # the config must name the API's base URL.
+    default_auth_header: str | None = None
+    requires_api_url: bool = False
 
 
 def _klaviyo_key_problem(key: str) -> str | None:
@@ -57,4 +63,48 @@ KLAVIYO = VendorKind(
     key_problem=_klaviyo_key_problem,
 )
 
-KINDS: dict[str, VendorKind] = {KLAVIYO.name: KLAVIYO}
+
+def _opaque_key_problem(key: str) -> str | None:
+    """Clay and generic keys have no documented shape: one token, no white space."""
+    if any(c.isspace() for c in key):
+        return "the key contains white space; expected a single token"
+    return None
+
+
+# The api probe's limit is unknown until the config sets rate_limits_per_minute.api.
+_API_PROBE_DEFAULTS = {
+    "api": ProbeDefaults(300.0, None, "GET {api.path}"),
+    "statuspage": ProbeDefaults(60.0, None, "status page JSON"),
+}
+
+# Clay publishes no rate-limit numbers (vendor-facts.md): the api probe's default
+# interval is conservative (5 min) and the budget is checked only when the config
+# sets rate_limits_per_minute.api.
+CLAY = VendorKind(
+    name="clay",
+    default_api_url="https://api.clay.com/public/v0",
+    default_statuspage_url="https://status.clay.com",
+    default_revision=None,
+    identity_probe="api",
+    account_probes=("api",),
+    probe_defaults=_API_PROBE_DEFAULTS,
+    key_problem=_opaque_key_problem,
+    # 402: the workspace's credits or actions are exhausted; retrying will not help.
+    status_reasons={402: "credits_exhausted"},
+    default_auth_header="clay-api-key",
+)
+
+# Any vendor that is a status page plus an authenticated GET (Shopify, Twilio, ...).
+GENERIC = VendorKind(
+    name="generic",
+    default_api_url="",
+    default_statuspage_url=None,
+    default_revision=None,
+    identity_probe="api",
+    account_probes=("api",),
+    probe_defaults=_API_PROBE_DEFAULTS,
+    key_problem=_opaque_key_problem,
+    requires_api_url=True,
+)
+
+KINDS: dict[str, VendorKind] = {k.name: k for k in (KLAVIYO, CLAY, GENERIC)}

@@ -24,6 +24,7 @@ from prometheus_client.process_collector import ProcessCollector
 from . import __version__
 from .collector import SaasCollector
 from .config import ExporterConfig
+from .exposition import IncrementalExposition
 from .health import compute_health
 from .state import ResultStore
 
@@ -39,12 +40,12 @@ def parse_listen_address(address: str) -> tuple[str, int]:
 
 
 class MetricsRenderer:
-    """Caches the vendor exposition until a probe writes; process metrics stay live."""
+    """Caches the vendor exposition until a probe writes (and then re-renders only the
+    targets that changed); process metrics stay live."""
 
     def __init__(self, config: ExporterConfig, store: ResultStore):
         self.store = store
-        self._saas = CollectorRegistry(auto_describe=False)
-        self._saas.register(SaasCollector(config, store))
+        self.exposition = IncrementalExposition(SaasCollector(config, store), store)
         self._process = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self._process)
         PlatformCollector(registry=self._process)
@@ -56,7 +57,7 @@ class MetricsRenderer:
         with self._lock:
             version = self.store.version
             if self._cached is None or self._cached[0] != version:
-                self._cached = (version, generate_latest(self._saas))
+                self._cached = (version, self.exposition.render())
             saas = self._cached[1]
         return saas + generate_latest(self._process)
 

@@ -259,6 +259,20 @@ class RowTests:
     def _case(self, inputs: list[dict[str, str]], checks: list[dict]) -> dict[str, Any]:
         return {"interval": "1m", "input_series": inputs, "alert_rule_test": checks}
 
+    def _others_present(self) -> list[dict[str, str]]:
+        """For an absence row, the other vendors' series exist throughout, so only this
+        vendor's absent() rule can fire in its own breach and below cases."""
+        if self.row["test"]["kind"] != "absence":
+            return []
+        return [
+            {
+                "series": self.row["test"]["series"].replace("$vendor", other.name),
+                "values": f"1+0x{self.timeline.end}",
+            }
+            for other in row_targets(self.table, self.row)
+            if other is not None and other.name != self.vendor_name
+        ]
+
     def breach(self) -> dict[str, Any]:
         """Below, then one step above: fires after exactly `for`, resolves on recovery."""
         line = self.timeline
@@ -275,13 +289,13 @@ class RowTests:
             checks.append(self._check(fires_at - 1, []))
         checks.append(self._check(fires_at, [self.expected_alert(self._firing_labels(), value)]))
         checks.append(self._check(line.end - 1, []))
-        return self._case(self.drive.inputs(line, breach=True), checks)
+        return self._case(self.drive.inputs(line, breach=True) + self._others_present(), checks)
 
     def below(self) -> dict[str, Any]:
         """Exactly at the threshold for the whole run: never fires."""
         line = self.timeline
         checks = [self._check(m, []) for m in (line.above_start + self.for_minutes, line.end - 1)]
-        return self._case(self.drive.inputs(line, breach=False), checks)
+        return self._case(self.drive.inputs(line, breach=False) + self._others_present(), checks)
 
     def missing(self) -> dict[str, Any] | None:
         """No series at all: this alert stays quiet and the row's gap alert fires.

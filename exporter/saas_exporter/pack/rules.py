@@ -49,13 +49,23 @@ def annotations(table: Table, row: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def instance_labels(table: Table, instance: promql.RuleInstance) -> dict[str, str]:
+    """The row's labels; a one-vendor instance (an override, a per-vendor rule) also
+    carries its vendor statically (the value its series already have), so two
+    instances of one alert never look like duplicate rules to `promtool check rules`."""
+    result = labels(table, instance.row)
+    if instance.matcher.startswith('vendor="'):
+        result["vendor"] = instance.matcher.removeprefix('vendor="').removesuffix('"')
+    return result
+
+
 def alerting_rules(table: Table, row: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "alert": row["alert"],
             "expr": promql.alert_expr(table, instance) + "\n",
             "for": instance.effective.for_,
-            "labels": labels(table, row),
+            "labels": instance_labels(table, instance),
             "annotations": annotations(table, row),
         }
         for instance in promql.instances(table, row)

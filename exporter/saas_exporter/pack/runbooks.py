@@ -88,12 +88,13 @@ def _cause_lines(table: Table, row: dict[str, Any], vendor: Vendor | None) -> li
     return lines
 
 
-def _actions(table: Table, row: dict[str, Any]) -> list[str]:
+def _actions(table: Table, row: dict[str, Any], vendor: Vendor | None) -> list[str]:
     lines = []
     for key in row["runbook"]:
         action = table.runbook_actions[key]
+        steps = (vendor.runbook_steps.get(key) if vendor else None) or action["steps"]
         lines += ["", f"### {action['title']}", ""]
-        lines += [f"{number}. {step}" for number, step in enumerate(action["steps"], 1)]
+        lines += [f"{number}. {step}" for number, step in enumerate(steps, 1)]
     return lines
 
 
@@ -176,7 +177,7 @@ def page(table: Table, row: dict[str, Any], vendor: Vendor | None) -> str:
         *_cause_lines(table, row, vendor),
         "",
         "## Immediate actions",
-        *_actions(table, row),
+        *_actions(table, row, vendor),
         "",
         "## Check it",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ class Vendor:
     probes: tuple[str, ...]
     in_app: bool
     overrides: dict[str, dict[str, Any]]
+    # action key -> this vendor's steps, replacing the table's generic ones
+    runbook_steps: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,10 @@ class Table:
         needed = row.get("requires_probe")
         if needed is None:
             return True
-        return bool(vendor.probes) if needed == "any" else needed in vendor.probes
+        if needed == "any":
+            return bool(vendor.probes)
+        wanted = needed if isinstance(needed, list) else [needed]
+        return any(probe in vendor.probes for probe in wanted)
 
     def severity(self, priority: str) -> str:
         return self.priorities[priority]["severity"]
@@ -150,6 +156,12 @@ def _semantic_errors(document: dict[str, Any]) -> list[str]:
                 errors.append(
                     f"vendors[{index}] ({vendor['name']}) field overrides: unknown alert {alert!r}"
                 )
+        for key in vendor.get("runbook_actions", {}):
+            if key not in actions:
+                errors.append(
+                    f"vendors[{index}] ({vendor['name']}) field runbook_actions: unknown "
+                    f"runbook key {key!r}; expected one of {sorted(actions)}"
+                )
     return errors
 
 
@@ -182,6 +194,7 @@ def parse(document: Any, schema: dict[str, Any]) -> Table:
             probes=tuple(v["probes"]),
             in_app=v["in_app"],
             overrides=v["overrides"],
+            runbook_steps={k: a["steps"] for k, a in v.get("runbook_actions", {}).items()},
         )
         for v in document["vendors"]
     )

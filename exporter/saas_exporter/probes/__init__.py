@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from . import klaviyo, statuspage
+from . import clay, generic, klaviyo, statuspage
 from .result import FAILURE_REASONS, ProbeResult
 from .target import ProbeTarget, targets_for
 
@@ -20,6 +20,8 @@ Prober = Callable[[ProbeTarget, httpx.AsyncClient], Awaitable[ProbeResult]]
 PROBERS: dict[tuple[str, str], Prober] = {
     ("klaviyo", "accounts"): klaviyo.probe_accounts,
     ("klaviyo", "profiles"): klaviyo.probe_profiles,
+    ("clay", "api"): clay.probe_api,
+    ("generic", "api"): generic.probe_api,
 }
 
 

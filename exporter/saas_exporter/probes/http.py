@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
-from ..ratelimit_headers import parse_rate_limit_headers
+from ..ratelimit_headers import parse_named_rate_limit_headers
 from ..redaction import redact
 from ..retry_after import parse_retry_after
 from .result import ProbeResult
@@ -129,7 +129,9 @@ def classify_status(response: httpx.Response, auth_on_400: bool) -> str | None:
     return "invalid_response"
 
 
-def base_result(ex: Exchange, read_rate_limits: bool) -> ProbeResult:
+def base_result(
+    ex: Exchange, read_rate_limits: bool, ratelimit_names: Mapping[str, str] | None = None
+) -> ProbeResult:
     """Everything a response tells regardless of the probe: status, headers, wire errors."""
     if ex.response is None:
         return ProbeResult(
@@ -143,7 +145,9 @@ def base_result(ex: Exchange, read_rate_limits: bool) -> ProbeResult:
     invalid: list[str] = []
     ratelimit = None
     if read_rate_limits:
-        parsed = parse_rate_limit_headers(response.headers, ex.finished_at)
+        parsed = parse_named_rate_limit_headers(
+            response.headers, ex.finished_at, ratelimit_names or {}
+        )
         ratelimit = parsed.info
         invalid += [item.header for item in parsed.invalid]
     retry_after = None

@@ -18,6 +18,8 @@ FAILURE_REASONS: tuple[str, ...] = (
     "tls",
     "invalid_response",
     "account_mismatch",
+    # The vendor refuses work until credits are bought (Clay's 402): retrying will not help.
+    "credits_exhausted",
 )
 
 INDICATORS = ("none", "minor", "major", "critical", "maintenance")

@@ -21,8 +21,16 @@ KLAVIYO_COMPONENTS: tuple[tuple[str, str | None], ...] = (
     ("Mobile Application", "Klaviyo App"),
 )
 
+# A generic vendor's page (the fake "Acme" of acme_api.py).
+ACME_COMPONENTS: tuple[tuple[str, str | None], ...] = (
+    ("Acme API", None),
+    ("Webhooks", None),
+    ("Dashboard", "Acme App"),
+    ("Billing", "Acme App"),
+)
+
 # scenario -> (indicator, description, {component: status}, incident or None)
-_INCIDENTS = {
+_KLAVIYO_INCIDENTS = {
     "vendor_incident": (
         "major",
         "Partial System Outage",
@@ -42,9 +50,34 @@ _INCIDENTS = {
         None,
     ),
 }
+_ACME_INCIDENTS = {
+    "vendor_incident": (
+        "major",
+        "Partial System Outage",
+        {"Acme API": "major_outage", "Webhooks": "degraded_performance"},
+        ("sim-incident-api", "Elevated error rates on the Acme API", "major", "identified"),
+    ),
+    "minor_incident": (
+        "minor",
+        "Minor Service Outage",
+        {"Dashboard": "degraded_performance"},
+        ("sim-incident-dash", "Slow dashboard loads", "minor", "investigating"),
+    ),
+    "maintenance": (
+        "maintenance",
+        "Service Under Maintenance",
+        {"Billing": "under_maintenance"},
+        None,
+    ),
+}
+# vendor -> (components, scenario incidents)
+PAGES = {
+    "klaviyo": (KLAVIYO_COMPONENTS, _KLAVIYO_INCIDENTS),
+    "acme": (ACME_COMPONENTS, _ACME_INCIDENTS),
+}
 
 
-def _iso(ts: float) -> str:
+def iso_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -53,19 +86,18 @@ def _slug(text: str) -> str:
 
 
 def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> dict:
-    indicator, description, overrides, incident = _INCIDENTS.get(
+    page_components, page_incidents = PAGES[vendor]
+    indicator, description, overrides, incident = page_incidents.get(
         scenario.name, ("none", "All Systems Operational", {}, None)
     )
-    since = _iso(scenario.since or now)
+    since = iso_time(scenario.since or now)
     components = []
     group_ids: dict[str, str] = {}
-    for position, (name, group) in enumerate(KLAVIYO_COMPONENTS, start=1):
+    for position, (name, group) in enumerate(page_components, start=1):
         if group and group not in group_ids:
             group_ids[group] = f"grp-{_slug(group)}"
-            members = [f"cmp-{_slug(n)}" for n, g in KLAVIYO_COMPONENTS if g == group]
-            statuses = [
-                overrides.get(n, "operational") for n, g in KLAVIYO_COMPONENTS if g == group
-            ]
+            members = [f"cmp-{_slug(n)}" for n, g in page_components if g == group]
+            statuses = [overrides.get(n, "operational") for n, g in page_components if g == group]
             worst = next((s for s in statuses if s != "operational"), "operational")
             components.append(
                 {
@@ -127,7 +159,7 @@ def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> 
                 "status": "in_progress",
                 "impact": "maintenance",
                 "scheduled_for": since,
-                "scheduled_until": _iso((scenario.since or now) + 3600),
+                "scheduled_until": iso_time((scenario.since or now) + 3600),
                 "shortlink": f"{base_url}/incidents/sim-maint-analytics",
                 "incident_updates": [],
             }
@@ -138,7 +170,7 @@ def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> 
             "name": vendor.capitalize(),
             "url": base_url,
             "time_zone": "Etc/UTC",
-            "updated_at": _iso(now),
+            "updated_at": iso_time(now),
         },
         "status": {"indicator": indicator, "description": description},
         "components": components,

@@ -17,7 +17,14 @@ SCENARIOS: dict[str, str] = {
     "minor_incident": "API healthy; status page shows a minor incident on a non-API component",
     "maintenance": "API healthy; status page shows a maintenance in progress",
     "statuspage_down": "API healthy; the status page itself answers 503",
+    "credits_exhausted": "Clay only: API answers 402 (workspace credits or actions exhausted)",
 }
+# Scenarios that only one kind of fake vendor has; the others apply to every vendor.
+ONLY_FOR: dict[str, tuple[str, ...]] = {"credits_exhausted": ("clay",)}
+
+
+def applies_to(scenario: str, vendor: str) -> bool:
+    return vendor in ONLY_FOR.get(scenario, (vendor,))
 
 
 @dataclass

@@ -2,12 +2,20 @@
 
 Routes
   GET  /api/accounts/, /api/profiles/           fake Klaviyo API (api_url = the base URL)
-  GET  /status/klaviyo/api/v2/summary.json      fake Klaviyo status page (also status.json,
-                                                incidents.json)
+  GET  /status/klaviyo/api/v2/summary.json      fake Klaviyo status page, Atlassian (also
+                                                status.json, incidents.json)
                                                 (statuspage_url = base/status/klaviyo)
+  GET  /clay/public/v0/<any path>               fake Clay API, key in clay-api-key
+                                                (api_url = base/clay/public/v0)
+  GET  /status/clay/api/v1/status.json          fake Clay status page, Rootly (also
+       /status/clay/api/v1/incidents.json       ?page=&per_page=)
+  GET  /acme/<any path>                         fake generic vendor "Acme": Authorization:
+                                                Bearer <key>, x-acme-quota-* headers
+  GET  /status/acme/api/v2/summary.json         its Atlassian status page
   GET  /-/scenario                              current scenario per vendor, and the list
   POST /-/scenario  {"scenario": "auth_failure", "vendor": "klaviyo",
                      "retry_after_seconds": 30, "delay_seconds": 6}
+                    (no "vendor": every vendor the scenario applies to)
   GET  /-/requests                              vendor requests served, by path
   POST /-/requests/reset
 """
@@ -21,15 +29,24 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
 
-from . import atlassian_page, klaviyo_api
+from . import acme_api, atlassian_page, clay_api, klaviyo_api, plain_api, rootly_page
 from .responses import Response
-from .scenarios import SCENARIOS, ScenarioState
+from .scenarios import ONLY_FOR, SCENARIOS, ScenarioState, applies_to
 
 log = logging.getLogger(__name__)
-VENDORS = ("klaviyo",)
+VENDORS = ("klaviyo", "clay", "acme")
 STATUS_PREFIX = "/status/"
-_PAGE_DOCUMENTS = ("api/v2/summary.json", "api/v2/status.json", "api/v2/incidents.json")
+# Fake plain-JSON APIs by path prefix.
+PLAIN_APIS = {clay_api.PREFIX + "/": clay_api.CLAY, acme_api.PREFIX + "/": acme_api.ACME}
+ATLASSIAN_DOCUMENTS = ("api/v2/summary.json", "api/v2/status.json", "api/v2/incidents.json")
+# vendor -> (status page module, the paths it serves)
+PAGES = {
+    "klaviyo": (atlassian_page, ATLASSIAN_DOCUMENTS),
+    "clay": (rootly_page, (rootly_page.STATUS_PATH, rootly_page.INCIDENTS_PATH)),
+    "acme": (atlassian_page, ATLASSIAN_DOCUMENTS),
+}
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -45,6 +62,7 @@ class SimulatorServer(ThreadingHTTPServer):
         }
         self.requests: Counter[str] = Counter()
         self.windows = klaviyo_api.BurstWindows()
+        self.minute_windows = plain_api.MinuteWindows(clock)
         super().__init__(address, _Handler)
 
     @property
@@ -57,6 +75,9 @@ class SimulatorServer(ThreadingHTTPServer):
             raise ValueError(f"vendor: expected one of {', '.join(self.scenarios)}, got {vendor!r}")
         if name not in SCENARIOS:
             raise ValueError(f"scenario: expected one of {', '.join(SCENARIOS)}, got {name!r}")
+        if not applies_to(name, vendor):
+            only = ", ".join(ONLY_FOR[name])
+            raise ValueError(f"scenario: {name} applies to {only} only, not {vendor}")
         state = ScenarioState(name=name, since=self.clock())
         if params.get("retry_after_seconds") is not None:
             state.retry_after_seconds = int(params["retry_after_seconds"])
@@ -66,6 +87,14 @@ class SimulatorServer(ThreadingHTTPServer):
             self.scenarios[vendor] = state
         log.info("simulator scenario", extra={"fields": {"vendor": vendor, "scenario": name}})
         return state
+
+    def set_scenario_everywhere(self, name: str, **params) -> None:
+        """Every vendor the scenario applies to (the others keep theirs)."""
+        if name not in SCENARIOS:
+            raise ValueError(f"scenario: expected one of {', '.join(SCENARIOS)}, got {name!r}")
+        for vendor in self.scenarios:
+            if applies_to(name, vendor):
+                self.set_scenario(vendor, name, **params)
 
     def scenario(self, vendor: str) -> ScenarioState:
         with self.lock:
@@ -79,21 +108,34 @@ class SimulatorServer(ThreadingHTTPServer):
         with self.lock:
             return dict(self.requests)
 
-    def route(self, path: str, headers) -> Response | None:
+    def route(self, path: str, headers, query: dict[str, str] | None = None) -> Response | None:
         if path in ("/api/accounts/", "/api/accounts", "/api/profiles/", "/api/profiles"):
             endpoint = "accounts" if path.startswith("/api/accounts") else "profiles"
             self.count(path)
             return klaviyo_api.handle(
                 endpoint, headers, self.scenario("klaviyo"), self.windows, self.base_url, self.sleep
             )
+        for prefix, api in PLAIN_APIS.items():
+            if path.startswith(prefix):
+                self.count(path)
+                return plain_api.handle(
+                    api,
+                    headers,
+                    self.scenario(api.vendor),
+                    self.minute_windows,
+                    self.base_url,
+                    self.sleep,
+                )
         if path.startswith(STATUS_PREFIX):
             vendor, _, tail = path[len(STATUS_PREFIX) :].partition("/")
-            if vendor in self.scenarios and tail in _PAGE_DOCUMENTS:
+            page, paths = PAGES.get(vendor, (None, ()))
+            if tail in paths:
                 self.count(path)
                 base = f"{self.base_url}{STATUS_PREFIX}{vendor}"
-                return atlassian_page.handle(
-                    tail, vendor, base, self.scenario(vendor), self.clock()
-                )
+                scenario, now = self.scenario(vendor), self.clock()
+                if page is rootly_page:
+                    return rootly_page.handle(tail, query or {}, vendor, base, scenario, now)
+                return atlassian_page.handle(tail, vendor, base, scenario, now)
         return None
 
 
@@ -132,13 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, raw_query = self.path.partition("?")
         headers = {k.lower(): v for k, v in self.headers.items()}
         if path == "/-/scenario":
             return self._json(200, self._scenarios_view())
         if path == "/-/requests":
             return self._json(200, self.server.request_counts())
-        response = self.server.route(path, headers)
+        response = self.server.route(path, headers, dict(parse_qsl(raw_query)))
         if response is None:
             return self._json(404, {"error": f"no such path {path}", "see": __doc__})
         self._send(response)
@@ -157,14 +199,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
             if not isinstance(body, dict) or "scenario" not in body:
                 raise ValueError('expected a JSON object like {"scenario": "auth_failure"}')
-            vendors = [body["vendor"]] if body.get("vendor") else list(self.server.scenarios)
-            for vendor in vendors:
-                self.server.set_scenario(
-                    vendor,
-                    body["scenario"],
-                    retry_after_seconds=body.get("retry_after_seconds"),
-                    delay_seconds=body.get("delay_seconds"),
-                )
+            params = {
+                "retry_after_seconds": body.get("retry_after_seconds"),
+                "delay_seconds": body.get("delay_seconds"),
+            }
+            if body.get("vendor"):
+                self.server.set_scenario(body["vendor"], body["scenario"], **params)
+            else:
+                self.server.set_scenario_everywhere(body["scenario"], **params)
         except (ValueError, TypeError) as err:
             return self._json(400, {"error": str(err)})
         self._json(200, self._scenarios_view())

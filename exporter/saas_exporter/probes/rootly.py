@@ -1,0 +1,50 @@
+"""Rootly status page format (Clay's host): GET {statuspage_url}/api/v1/status.json, parsed.
+
+``{"page": {...}, "status": {"indicator": "none|minor|major|maintenance",
+"description": ...}, "incidents": [{name, status, impact, started_at, resolved_at, url,
+incident_updates}]}``. Rootly pages may list no components: then none are emitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .atlassian import MAINTENANCE_ACTIVE
+from .page_parts import parse_components, parse_incident, parse_status
+from .result import StatusPageSnapshot
+
+PATH = "/api/v1/status.json"
+# Rootly also serves /api/v1/incidents.json?page=&per_page= (history); the probe needs
+# only the unresolved ones, which status.json lists.
+RESOLVED = ("resolved", "completed", "postmortem", "cancelled", "canceled")
+
+
+def _unresolved(item: dict[str, Any]) -> bool:
+    return not item.get("resolved_at") and str(item.get("status", "")).lower() not in RESOLVED
+
+
+def parse_rootly_status(body: Any) -> StatusPageSnapshot:
+    """ValueError names the field that is not what a Rootly status.json has."""
+    indicator, description = parse_status(body, "Rootly status")
+    incidents = body.get("incidents")
+    if not isinstance(incidents, list):
+        raise ValueError("incidents: expected a list")
+    maintenances = body.get("scheduled_maintenances")
+    if isinstance(maintenances, list):
+        active = sum(
+            1 for m in maintenances if isinstance(m, dict) and m.get("status") in MAINTENANCE_ACTIVE
+        )
+    else:
+        # No maintenance list: the indicator is all the page says.
+        active = 1 if indicator == "maintenance" else 0
+    components = body.get("components")
+    return StatusPageSnapshot(
+        indicator=indicator,
+        description=description,
+        components=parse_components(components) if components is not None else (),
+        incidents=tuple(
+            parse_incident(i) for i in incidents if isinstance(i, dict) and _unresolved(i)
+        ),
+        active_maintenances=active,
+        page_format="rootly",
+    )

@@ -1,0 +1,84 @@
+"""The incremental /metrics renderer writes what generate_latest writes, and re-formats
+only the targets whose state changed."""
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from saas_exporter.collector import SaasCollector
+from saas_exporter.demo import demo_config
+from saas_exporter.exposition import IncrementalExposition
+from saas_exporter.probes import targets_for
+from saas_exporter.probes.result import (
+    AccountIdentity,
+    Component,
+    Incident,
+    ProbeResult,
+    StatusPageSnapshot,
+)
+from saas_exporter.ratelimit_headers import RateLimitInfo
+from saas_exporter.state import ResultStore
+
+T0 = 1_800_000_000.0
+
+
+def families(text: bytes) -> dict[str, bytes]:
+    """Family name -> its HELP, TYPE and sample lines (the page's family order aside)."""
+    out: dict[str, list[bytes]] = {}
+    name = ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith(b"# HELP "):
+            name = line.split(b" ", 3)[2].decode()
+        out.setdefault(name, []).append(line)
+    return {k: b"".join(v) for k, v in out.items()}
+
+
+def populated():
+    config = demo_config("http://sim.test")
+    store = ResultStore(targets_for(config))
+    page = StatusPageSnapshot(
+        "major",
+        "Partial outage",
+        components=(Component('API "v2"', "Core\\Group", "major_outage"),),
+        incidents=(Incident("i1", 'Errors on "API"\nretrying', "major", "identified", "u"),),
+    )
+    store.record(("klaviyo", "", "statuspage"), ProbeResult(True, 0.2, T0, 200, statuspage=page))
+    store.record(
+        ("klaviyo", "main", "profiles"),
+        ProbeResult(
+            True, 0.3, T0, 200, ratelimit=RateLimitInfo({"1": 75.0, "60": 700.0}, 74.0, 0.5)
+        ),
+    )
+    store.record(
+        ("clay", "main", "api"),
+        ProbeResult(False, 1.5, T0, 402, "credits_exhausted", "402: out of credits"),
+    )
+    store.record(
+        ("acme", "main", "api"),
+        ProbeResult(True, 0.1, T0, 200, account=AccountIdentity("DEMO03", None)),
+    )
+    return config, store
+
+
+def test_same_text_as_generate_latest():
+    config, store = populated()
+    collector = SaasCollector(config, store)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    expected = generate_latest(registry)
+    rendered = IncrementalExposition(collector, store).render()
+    assert families(rendered) == families(expected)
+    assert sorted(rendered.splitlines()) == sorted(expected.splitlines())
+    assert b'name="Errors on \\"API\\"\\nretrying"' in rendered
+
+
+def test_only_changed_targets_are_formatted_again():
+    config, store = populated()
+    exposition = IncrementalExposition(SaasCollector(config, store), store)
+    first = exposition.render()
+    assert exposition.rendered_targets == len(store.states()) == 7
+    assert exposition.render() == first
+    assert exposition.rendered_targets == 7
+    store.record(("clay", "main", "api"), ProbeResult(True, 0.2, T0 + 60, 200))
+    second = exposition.render()
+    assert exposition.rendered_targets == 8
+    assert b'saas_probe_success{account="main",probe="api",vendor="clay"} 1.0\n' in second
+    assert b'saas_probe_success{account="main",probe="api",vendor="clay"} 0.0\n' in first

@@ -1,0 +1,92 @@
+"""Clay in the rule pack: its vendor entry matches the exporter's kind, its own alert
+(SaasCreditsExhausted, P2), its overrides, and runbooks from the Clay seed."""
+
+import yaml
+
+from saas_exporter.pack import thresholds
+from saas_exporter.vendor_kinds import CLAY
+from tests.conftest import REPO
+from tests.test_thresholds import error_of
+
+
+def rules_named(alert):
+    doc = yaml.safe_load((REPO / "rules/saas-probes.rules.yaml").read_text())
+    return [r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert]
+
+
+def test_clay_entry_matches_the_exporter_kind():
+    table = thresholds.load(REPO)
+    clay = next(v for v in table.vendors if v.name == "clay")
+    assert set(clay.probes) == {*CLAY.account_probes, "statuspage"}
+    assert clay.status_page_url == CLAY.default_statuspage_url
+
+
+def test_credits_exhausted_alert_is_p2_on_its_reason():
+    [rule] = rules_named("SaasCreditsExhausted")
+    assert rule["labels"] == {"priority": "P2", "severity": "critical", "cause": "integration"}
+    assert rule["for"] == "0m"
+    assert rule["expr"] == (
+        'max by (vendor, account, probe) (saas_probe_failing{vendor!="", '
+        'reason="credits_exhausted"}) > 0\n'
+    )
+
+
+def test_clay_overrides_render_as_their_own_rules():
+    unreachable = rules_named("SaasProbeUnreachable")
+    assert [(r["for"], r["labels"].get("vendor")) for r in unreachable] == [
+        ("5m", None),
+        ("10m", "clay"),
+    ]
+    assert 'vendor!~"clay"' in unreachable[0]["expr"]
+    latency = rules_named("SaasProbeHighLatency")
+    assert len(latency) == 1 and 'vendor!~"clay"' in latency[0]["expr"]
+
+
+def test_clay_runbooks_come_from_the_clay_seed():
+    pages = REPO / "docs/runbooks/clay"
+    auth = (pages / "SaasProbeAuthFailing.md").read_text()
+    assert "restart the pods that read it" in auth
+    assert "pk_" not in auth  # Klaviyo's key shape is not Clay's
+    assert "enable request queuing" in (pages / "SaasProbeRateLimited.md").read_text().lower()
+    assert "graceful degradation" in (pages / "SaasProbeUnreachable.md").read_text()
+    assert "### 402, credits exhausted" in (pages / "SaasCreditsExhausted.md").read_text()
+    assert "Use mobile data or a VPN" in (pages / "SaasProbesStale.md").read_text()
+    # Disabled for Clay (no revision header; a 5-minute probe is too rare for a P95).
+    for alert in ("SaasApiRevisionRetiring", "SaasApiRevisionDeprecated", "SaasProbeHighLatency"):
+        assert not (pages / f"{alert}.md").exists()
+    # Klaviyo keeps the table's generic steps.
+    assert (
+        "starts with `pk_`" in (REPO / "docs/runbooks/klaviyo/SaasProbeAuthFailing.md").read_text()
+    )
+
+
+def test_generated_promtool_tests_cover_the_clay_alert():
+    doc = yaml.safe_load((REPO / "promtool-tests/generated-saas-probes.yaml").read_text())
+    fired = [
+        alert["exp_labels"]
+        for case in doc["tests"]
+        for check in case["alert_rule_test"]
+        if check["alertname"] == "SaasCreditsExhausted"
+        for alert in check["exp_alerts"]
+    ]
+    assert {(a["vendor"], a["probe"]) for a in fired} == {("clay", "api")}
+
+
+def test_vendor_runbook_steps_for_an_unknown_action_are_refused(document, schema):
+    clay = next(i for i, v in enumerate(document["vendors"]) if v["name"] == "clay")
+    document["vendors"][clay]["runbook_actions"]["reboot"] = {"steps": ["turn it off"]}
+    assert error_of(document, schema).startswith(
+        "invalid threshold table:\n"
+        f"vendors[{clay}] (clay) field runbook_actions: unknown runbook key 'reboot'; "
+        "expected one of ['account_mismatch', 'auth', "
+    )
+
+
+def test_requires_probe_takes_a_list(document, schema):
+    table = thresholds.parse(document, schema)
+    clay = next(v for v in table.vendors if v.name == "clay")
+    klaviyo = next(v for v in table.vendors if v.name == "klaviyo")
+    headroom = table.alert("SaasRateLimitHeadroomLow")
+    assert headroom["requires_probe"] == ["profiles", "api"]
+    assert table.applies(headroom, clay) and table.applies(headroom, klaviyo)
+    assert not table.applies(table.alert("SaasCreditsExhausted"), klaviyo)
