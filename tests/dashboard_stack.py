@@ -202,6 +202,7 @@ def dashboard_stack(tmp: Path, exporter_job: str) -> Iterator[Stack]:
         config = demo_config(simulator.base_url, vendors=("klaviyo",))
         runtime = ExporterRuntime(config, ("127.0.0.1", free_port()))
         runtime.start()
+        assert runtime.store.wait_all_probed(15)  # staggered start-up runs
         stack.callback(runtime.stop)
         app = App(stack)
         app.one_round()

@@ -186,6 +186,7 @@ class Lab:
         self.config_file = write_config(directory, self.simulator.base_url)
         self.exporter = ExporterRuntime(load_config(self.config_file), ("127.0.0.1", 0))
         self.exporter.start()
+        assert self.exporter.store.wait_all_probed(15)  # staggered start-up runs
         self.exporter_url = f"http://{self.exporter.address}"
         # The production app's own in-app series, as saas_exporter.instrument records them.
         self.app_registry = CollectorRegistry()
@@ -193,9 +194,14 @@ class Lab:
             0, "127.0.0.1", registry=self.app_registry
         )
         app = f"127.0.0.1:{self.app_server.server_address[1]}"
-        # One successful app request: the pack alerts when the in-app series are absent.
+        # One successful app request per vendor the table expects in-app series for:
+        # the pack alerts when they are absent.
         with self.app_client() as client:
             client.get("/api/profiles/", headers=APP_HEADERS)
+        with instrumented_client(
+            "clay", registry=self.app_registry, base_url=f"{self.simulator.base_url}/clay/public/v0"
+        ) as clay:
+            clay.get("/me", headers={"clay-api-key": "clay_live_app"})
         jobs = {"saas-exporter": [self.exporter.address], "app": [app]}
         self.prometheus = PrometheusProcess(directory, jobs, rule_files(directory))
         wait_until("prometheus ready", self.prometheus.ready)

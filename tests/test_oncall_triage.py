@@ -163,6 +163,8 @@ def test_status_page_answering_503_is_not_ours(config, simulator):
 def exporter(config):
     runtime = ExporterRuntime(load_config(config), ("127.0.0.1", 0))
     runtime.start()
+    # Start-up runs are staggered: let them all land before a test counts vendor calls.
+    assert runtime.store.wait_all_probed(10)
     yield runtime
     runtime.stop()
 

@@ -160,6 +160,7 @@ class Drill:
         data = demo_config_data(
             self.simulator.base_url,
             {"accounts": interval, "profiles": interval, "statuspage": interval},
+            vendors=("klaviyo",),
         )
         data["vendors"][0]["timeout"] = format_duration(t.probe_interval / 2)
         config = load_config_data(data, {DEMO_KEY_ENV: f"pk_sim_{DEMO_ACCOUNT_ID}"})
