@@ -32,7 +32,7 @@ from ..redaction import REDACTED, redact
 from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
 from .common import window as window_of
 from .history import utc
-from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps, step_for
+from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import DOCUMENTS, fetch
 
 PROG = "saas-exporter bundle"
@@ -229,9 +229,8 @@ def run(
     span = window_of(PROG, args.since, clock, err)
     if span is None:
         return EXIT_USAGE
-    start, end, since = span
-    window = (start, end)
-    step = step_for(since)
+    window, step = span
+    end = window[1]
     stamp = utc(end).strftime("%Y%m%dT%H%M%SZ")
     root = f"saas-bundle-{stamp}"
     target = Path(args.out or f"{root}.tar.gz")

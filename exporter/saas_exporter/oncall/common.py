@@ -13,7 +13,7 @@ import yaml
 
 from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
 from ..vendor_kinds import KINDS
-from .promapi import parse_since
+from .promapi import parse_since, step_for
 
 # Every subcommand: 2 means the command could not run as asked (flags, config).
 EXIT_USAGE = 2
@@ -109,12 +109,12 @@ def paint(text: str, colour: str, enabled: bool) -> str:
 
 def window(
     prog: str, since: str, clock: Callable[[], float], err: TextIO
-) -> tuple[float, float, float] | None:
-    """(start, end, seconds) for `--since` back from now, or None after saying why."""
+) -> tuple[tuple[float, float], float] | None:
+    """((start, end), range-query step) for `--since` back from now, or None after saying why."""
     try:
         seconds = parse_since(since)
     except ValueError as error:
         print(f"{prog}: --since: {error}", file=err)
         return None
     end = clock()
-    return end - seconds, end, seconds
+    return (end - seconds, end), step_for(seconds)

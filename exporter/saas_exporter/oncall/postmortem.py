@@ -21,7 +21,7 @@ from ..redaction import redact
 from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
 from .common import window as window_of
 from .history import Span, format_duration, identity, spans, utc
-from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps, step_for
+from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import fetch, incident_updates
 
 PROG = "saas-exporter postmortem"
@@ -284,9 +284,8 @@ def run(
     span = window_of(PROG, args.since, clock, err)
     if span is None:
         return EXIT_USAGE
-    start, end, since = span
-    window = (start, end)
-    step = step_for(since)
+    window, step = span
+    end = window[1]
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:
         points = aligned_points(window[0], end, step)

@@ -180,3 +180,28 @@ def http_failure(result: ProbeResult, response: httpx.Response, reason: str) -> 
     else:
         text = f"{response.status_code}: {error_detail(response)}"
     return failed(result, reason, text)
+
+
+async def fetch_200(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    params: Mapping[str, str] | None = None,
+    auth_on_400: bool = False,
+) -> tuple[ProbeResult, httpx.Response | None]:
+    """One request, classified: ``(failed result, None)`` when the wire, the status or a
+    non-200 success already decided the outcome, else ``(base result, the 200 response)``
+    for the probe to validate."""
+    ex = await exchange(client, url, headers, timeout, params=params)
+    result = base_result(ex, read_rate_limits=True)
+    if ex.response is None:
+        return result, None
+    reason = classify_status(ex.response, auth_on_400=auth_on_400)
+    if reason:
+        return http_failure(result, ex.response, reason), None
+    if ex.response.status_code != 200:
+        status = ex.response.status_code
+        return failed(result, "invalid_response", f"{status}: expected 200"), None
+    return result, ex.response

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from .http import base_result, classify_status, exchange, failed, http_failure, json_body
+from .http import failed, fetch_200, json_body
 from .result import AccountIdentity, ProbeResult
 from .target import ProbeTarget
 
@@ -48,23 +48,18 @@ def _kind(value: Any) -> str:
 
 
 async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
-    ex = await exchange(
+    result, response = await fetch_200(
         client,
         f"{target.vendor.api_url}/api/accounts/",
         request_headers(target),
         target.vendor.timeout_seconds,
+        # Klaviyo documents an invalid or missing key as a 400 too, on this endpoint.
+        auth_on_400=True,
     )
-    result = base_result(ex, read_rate_limits=True)
-    if ex.response is None:
+    if response is None:
         return result
-    # Klaviyo documents an invalid or missing key as a 400 too, on this endpoint.
-    reason = classify_status(ex.response, auth_on_400=True)
-    if reason:
-        return http_failure(result, ex.response, reason)
-    if ex.response.status_code != 200:
-        return failed(result, "invalid_response", f"{ex.response.status_code}: expected 200")
     try:
-        identity = parse_account(json_body(ex.response))
+        identity = parse_account(json_body(response))
     except ValueError as err:
         return failed(result, "invalid_response", f"200: {err}")
     result = replace(result, account=identity)
@@ -79,22 +74,16 @@ async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> Prob
 
 
 async def probe_profiles(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
-    ex = await exchange(
+    result, response = await fetch_200(
         client,
         f"{target.vendor.api_url}/api/profiles/",
         request_headers(target),
         target.vendor.timeout_seconds,
         params={"page[size]": "1"},
     )
-    result = base_result(ex, read_rate_limits=True)
-    if ex.response is None:
+    if response is None:
         return result
-    reason = classify_status(ex.response, auth_on_400=False)
-    if reason:
-        return http_failure(result, ex.response, reason)
-    body = json_body(ex.response)
-    if ex.response.status_code != 200:
-        return failed(result, "invalid_response", f"{ex.response.status_code}: expected 200")
+    body = json_body(response)
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return failed(result, "invalid_response", "200: data: expected a list of profiles")
     return replace(result, success=True)
