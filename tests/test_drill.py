@@ -8,8 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from saas_exporter.drill.configs import drill_rules, rule_files
 from saas_exporter.drill.run import Drill, Timings, detection_table, expected_keys
 from saas_exporter.drill.scenarios import SCENARIOS, Scenario
+
+VENDORS = ("klaviyo", "clay")
 
 
 def scenario_param(scenario: Scenario):
@@ -46,3 +49,14 @@ def test_recovery_leaves_nothing_pending_or_firing(drill):
     assert drill.simulator.scenario("klaviyo").name == "healthy"
     assert drill.prometheus_alerts() == []
     assert drill.query_value("sum(saas_probe_success)") == 3.0
+
+
+def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):
+    # Clay overrides `for` (10m) of alerts Klaviyo runs at 5m: the floor of a Klaviyo
+    # alert must come from the default rule, Clay's from its override.
+    rules = drill_rules(tmp_path, rule_files(), for_scale=1 / 60, evaluation_interval="1s")
+    unreachable = {v: rules.rule("SaasProbeUnreachable", v).for_seconds for v in VENDORS}
+    assert unreachable == {"klaviyo": 5.0, "clay": 10.0}
+    credits = {v: rules.rule("SaasCreditsExhausted", v).for_seconds for v in VENDORS}
+    assert credits == {"klaviyo": 0.0, "clay": 0.0}
+    assert rules.rule("SaasProbeUnreachable", "clay").priority == "P1"

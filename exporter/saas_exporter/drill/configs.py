@@ -127,9 +127,16 @@ class RuleInfo:
 @dataclass(frozen=True)
 class DrillRules:
     files: list[Path]
-    alerts: dict[str, RuleInfo]  # the alerts kept, by name
+    # The alerts kept, by (alertname, vendor): vendor is the rule's `vendor` label for a
+    # per-vendor override (Clay's `for: 10m`), "" for the rule every other vendor uses.
+    alerts: dict[tuple[str, str], RuleInfo]
     # alertnames left out because they read in-app series
     left_out: list[str]
+
+    def rule(self, alertname: str, vendor: str) -> RuleInfo:
+        """The rule that evaluates `alertname` for `vendor`: its override, or the default
+        (the default's expression excludes the vendors that have one)."""
+        return self.alerts.get((alertname, vendor)) or self.alerts[(alertname, "")]
 
 
 def drill_rules(
@@ -142,7 +149,7 @@ def drill_rules(
     `interval` set to `evaluation_interval`; expressions untouched."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    alerts: dict[str, RuleInfo] = {}
+    alerts: dict[tuple[str, str], RuleInfo] = {}
     left_out: list[str] = []
     for source in sources:
         document = _load_yaml(source)
@@ -157,8 +164,9 @@ def drill_rules(
                 if "alert" in rule:
                     scaled = parse_duration(rule.get("for", "0s")) * for_scale
                     rule["for"] = format_duration(scaled)
-                    alerts[rule["alert"]] = RuleInfo(
-                        rule.get("labels", {}).get("priority", ""),
+                    labels = rule.get("labels") or {}
+                    alerts[(rule["alert"], labels.get("vendor", ""))] = RuleInfo(
+                        labels.get("priority", ""),
                         scaled,
                         dict(rule.get("annotations") or {}),
                     )

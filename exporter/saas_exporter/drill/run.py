@@ -300,7 +300,7 @@ class Drill:
     def _run_scenario(self, scenario: Scenario) -> ScenarioResult:
         result = ScenarioResult(scenario)
         want = expected_keys(scenario)
-        max_for = max(self.rules.alerts[e.alertname].for_seconds for e in scenario.expected)
+        max_for = max(self.rules.rule(e.alertname, VENDOR).for_seconds for e in scenario.expected)
         deadline = self.timings.floor(max_for) + self.wait_slack
 
         fault_at = time.time()
@@ -337,7 +337,7 @@ class Drill:
             raise DrillFailure(f"scenario {scenario.name}:\n  " + "\n  ".join(problems))
 
         for e in scenario.expected:
-            rule = self.rules.alerts[e.alertname]
+            rule = self.rules.rule(e.alertname, VENDOR)
             mine = [n for n in firing_notes if n.alertname == e.alertname]
             back = [n for n in resolved_notes if n.alertname == e.alertname]
             result.detections.append(
@@ -363,7 +363,7 @@ class Drill:
                 self.alertmanager.url, alertname=note.alertname, vendor=note.vendor
             )
             group = [a for a in group if a["labels"].get("account", "") == note.account]
-            rule = self.rules.alerts[note.alertname]
+            rule = self.rules.rule(note.alertname, note.vendor)
             problems += [
                 f"{note.alertname} at {note.receiver}: {p}"
                 for p in firing_slack_problems(note, rule, group)
