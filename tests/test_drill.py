@@ -10,13 +10,11 @@ import pytest
 
 from saas_exporter.drill.configs import drill_rules, rule_files
 from saas_exporter.drill.run import Drill, Timings, detection_table, expected_keys
-from saas_exporter.drill.scenarios import SCENARIOS, Scenario
-
-VENDORS = ("klaviyo", "clay")
+from saas_exporter.drill.scenarios import SCENARIOS, VENDORS, Scenario
 
 
 def scenario_param(scenario: Scenario):
-    return pytest.param(scenario, id=scenario.simulator)
+    return pytest.param(scenario, id=scenario.id)
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +42,33 @@ def test_the_scenarios_cover_every_priority_and_cause():
     assert {e.cause for e in expected} == {"vendor", "integration", "infrastructure"}
 
 
+def test_the_scenarios_cover_clay_and_both_vendors_at_once():
+    clay = {(e.alertname, e.priority, e.cause, e.account) for s in SCENARIOS for e in s.expected
+            if e.vendor == "clay"}  # fmt: skip
+    assert clay == {
+        ("SaasCreditsExhausted", "P2", "integration", "main"),
+        ("SaasProbeUnreachable", "P1", "vendor", "main"),
+        ("SaasVendorIncidentMajor", "P2", "vendor", ""),
+    }
+    # A P2 of one vendor breaking while the other's P1 on an account of the same name
+    # fires, both ways round: inhibition (equal: [vendor, account]) must let it through.
+    crossed = {
+        (p1.vendor, p2.vendor)
+        for s in SCENARIOS
+        for p1 in s.expected
+        for p2 in s.expected
+        if p1.priority == "P1" and p2.priority == "P2" and p1.account == p2.account == "main"
+        and (s.stage_of(p1.vendor), s.stage_of(p2.vendor)) == (0, 1)
+    }  # fmt: skip
+    assert crossed == {("klaviyo", "clay"), ("clay", "klaviyo")}
+
+
 def test_recovery_leaves_nothing_pending_or_firing(drill):
-    # Each scenario heals the vendor and waits until nothing is pending or firing.
-    assert drill.simulator.scenario("klaviyo").name == "healthy"
+    # Each scenario heals its vendors and waits until nothing is pending or firing.
+    assert [drill.simulator.scenario(v).name for v in VENDORS] == ["healthy", "healthy"]
     assert drill.prometheus_alerts() == []
-    assert drill.query_value("sum(saas_probe_success)") == 3.0
+    # Klaviyo's accounts, profiles and status page; Clay's api and status page.
+    assert drill.query_value("sum(saas_probe_success)") == 5.0
 
 
 def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):

@@ -36,8 +36,9 @@ class Notification:
     delivery: Delivery
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.alertname, self.priority, self.cause, self.receiver)
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """(vendor, alertname, priority, cause, receiver, account)."""
+        return (self.vendor, self.alertname, self.priority, self.cause, self.receiver, self.account)
 
 
 def slack_fields(text: str) -> dict[str, str]:

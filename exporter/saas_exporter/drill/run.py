@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from ..config import load_config_data
-from ..demo import DEMO_ACCOUNT_ID, DEMO_KEY_ENV, demo_config_data
+from ..demo import demo_config_data, demo_env
 from ..runtime import ExporterRuntime
 from ..simulator import start_simulator
 from . import alertmanager_api
@@ -40,9 +40,9 @@ from .expectations import firing_slack_problems
 from .notifications import Notification, parse
 from .polling import DeadlineExceeded, poll
 from .processes import Server, start_alertmanager, start_prometheus
-from .scenarios import SCENARIOS, Expected, Scenario
+from .scenarios import SCENARIOS, VENDORS, Expected, Scenario
 
-VENDOR = "klaviyo"
+Key = tuple[str, str, str, str, str, str]  # Notification.key
 
 
 class DrillFailure(AssertionError):
@@ -87,16 +87,16 @@ class ScenarioResult:
     resolved: list[Notification] = field(default_factory=list)
     detections: list[Detection] = field(default_factory=list)
 
-    def firing_keys(self) -> set[tuple[str, str, str, str, str]]:
-        return {(*n.key, n.account) for n in self.firing}
+    def firing_keys(self) -> set[Key]:
+        return {n.key for n in self.firing}
 
-    def resolved_keys(self) -> set[tuple[str, str, str, str, str]]:
-        return {(*n.key, n.account) for n in self.resolved}
+    def resolved_keys(self) -> set[Key]:
+        return {n.key for n in self.resolved}
 
 
-def expected_keys(scenario: Scenario) -> set[tuple[str, str, str, str, str]]:
+def expected_keys(scenario: Scenario) -> set[Key]:
     return {
-        (e.alertname, e.priority, e.cause, receiver, e.account)
+        (e.vendor, e.alertname, e.priority, e.cause, receiver, e.account)
         for e in scenario.expected
         for receiver in e.receivers
     }
@@ -156,14 +156,18 @@ class Drill:
 
         self._stops.append(stop_simulator)
 
+        # Klaviyo and Clay together, every probe every interval (Clay's api probe runs
+        # every 300 s in production); the demo config raises the simulator's limits for
+        # the budget check.
         interval = format_duration(t.probe_interval)
         data = demo_config_data(
             self.simulator.base_url,
-            {"accounts": interval, "profiles": interval, "statuspage": interval},
-            vendors=("klaviyo",),
+            {p: interval for p in ("accounts", "profiles", "api", "statuspage")},
+            vendors=VENDORS,
         )
-        data["vendors"][0]["timeout"] = format_duration(t.probe_interval / 2)
-        config = load_config_data(data, {DEMO_KEY_ENV: f"pk_sim_{DEMO_ACCOUNT_ID}"})
+        for vendor in data["vendors"]:
+            vendor["timeout"] = format_duration(t.probe_interval / 2)
+        config = load_config_data(data, demo_env())
         self.exporter = ExporterRuntime(config, ("127.0.0.1", 0))
         self.exporter.start()
         self._stops.append(self.exporter.stop)
@@ -208,10 +212,11 @@ class Drill:
                 "drill: rules on in-app series left out (no application runs in the drill): "
                 + ", ".join(self.rules.left_out)
             )
+        probes = len(self.exporter.targets)
         poll(
-            lambda: self.query_value("count(saas_probe_success == 1)") == 3.0,
+            lambda: self.query_value("count(saas_probe_success == 1)") == probes,
             30,
-            "Prometheus to scrape three successful probes",
+            f"Prometheus to scrape {probes} successful probes",
         )
         # Prometheus scrapes its first target only after its discovery throttle (~5 s),
         # longer than some scaled `for` durations (absent(up) for 5 s): whatever fires
@@ -247,9 +252,10 @@ class Drill:
 
     def _settled(self) -> bool:
         """Every notification that fired has been followed by its resolution."""
-        open_: dict[tuple[str, str, str], bool] = {}
+        open_: dict[tuple[str, str, str, str], bool] = {}
         for note in sorted(self.notifications(0.0), key=lambda n: n.received_at):
-            open_[(note.alertname, note.receiver, note.account)] = note.status == "firing"
+            key = (note.vendor, note.alertname, note.receiver, note.account)
+            open_[key] = note.status == "firing"
         return not any(open_.values())
 
     def _quiet(self) -> None:
@@ -264,21 +270,27 @@ class Drill:
 
     def _state(self, since: float = 0.0) -> str:
         prom = sorted(
-            f"{a['labels']['alertname']}{{probe={a['labels'].get('probe', '')!r}}}:"
+            f"{a['labels']['alertname']}{{vendor={a['labels'].get('vendor', '')!r},"
+            f"probe={a['labels'].get('probe', '')!r}}}:"
             f"{a['state']}:cause={a['labels'].get('cause')}"
             for a in self.prometheus_alerts()
         )
         names = {a["fingerprint"]: a["labels"]["alertname"] for a in self._am_alerts()}
         am = sorted(
-            f"{a['labels']['alertname']}:{a['status']['state']}"
+            f"{a['labels']['alertname']}{{vendor={a['labels'].get('vendor', '')!r}}}:"
+            f"{a['status']['state']}"
             + "".join(f" inhibited by {names.get(f, f)}" for f in a["status"]["inhibitedBy"])
             for a in self._am_alerts()
         )
-        notes = sorted({(n.status, *n.key, n.account) for n in self.notifications(since)})
+        notes = sorted({(n.status, *n.key) for n in self.notifications(since)})
         return f"prometheus alerts {prom}; alertmanager {am}; notifications {notes}"
 
     def _am_alerts(self) -> list[dict]:
         return alertmanager_api.alerts(self.alertmanager.url)
+
+    def _heal(self, scenario: Scenario) -> None:
+        for fault in scenario.all_faults:
+            self.simulator.set_scenario(fault.vendor, "healthy")
 
     # --- one scenario ----------------------------------------------------------------
     def run_scenario(self, scenario: Scenario) -> ScenarioResult:
@@ -288,7 +300,7 @@ class Drill:
         try:
             return self._run_scenario(scenario)
         except (DrillFailure, DeadlineExceeded) as err:
-            self.simulator.set_scenario(VENDOR, "healthy")
+            self._heal(scenario)
             try:
                 self._quiet()
             except DeadlineExceeded as stuck:
@@ -300,29 +312,40 @@ class Drill:
     def _run_scenario(self, scenario: Scenario) -> ScenarioResult:
         result = ScenarioResult(scenario)
         want = expected_keys(scenario)
-        max_for = max(self.rules.rule(e.alertname, VENDOR).for_seconds for e in scenario.expected)
+        max_for = max(self.rules.rule(e.alertname, e.vendor).for_seconds for e in scenario.expected)
         deadline = self.timings.floor(max_for) + self.wait_slack
 
-        fault_at = time.time()
-        self.simulator.set_scenario(VENDOR, scenario.simulator, **scenario.params)
+        stages = [scenario.faults, scenario.then] if scenario.then else [scenario.faults]
+        # The moment each stage's faults were applied; stage 0's is the scenario's start.
+        broken_at: list[float] = []
 
-        def firing() -> list[Notification] | None:
-            found = [n for n in self.notifications(fault_at) if n.status == "firing"]
-            keys = {(*n.key, n.account) for n in found}
-            return found if want <= keys else None
+        def firing(keys_wanted: set[Key]) -> Callable[[], list[Notification] | None]:
+            def check() -> list[Notification] | None:
+                found = [n for n in self.notifications(broken_at[0]) if n.status == "firing"]
+                return found if keys_wanted <= {n.key for n in found} else None
+
+            return check
 
         def describe() -> str:
-            return f"want {sorted(want)}; {self._state(fault_at)}"
+            return f"want {sorted(want)}; {self._state(broken_at[0])}"
 
-        firing_notes = poll(firing, deadline, f"{scenario.name} notifications", describe=describe)
+        for stage, faults in enumerate(stages):
+            broken_at.append(time.time())
+            for fault in faults:
+                self.simulator.set_scenario(fault.vendor, fault.simulator, **fault.params)
+            # Until the last stage, wait for this stage's vendors' notifications only.
+            stage_want = {k for k in want if scenario.stage_of(k[0]) <= stage}
+            what = f"{scenario.name} notifications" + (f" (stage {stage + 1})" if stage else "")
+            firing_notes = poll(firing(stage_want), deadline, what, describe=describe)
+        fault_at = broken_at[0]
         problems = self._check_texts(firing_notes)
 
         recover_at = time.time()
-        self.simulator.set_scenario(VENDOR, "healthy")
+        self._heal(scenario)
 
         def resolved() -> list[Notification] | None:
             found = [n for n in self.notifications(recover_at) if n.status == "resolved"]
-            keys = {(*n.key, n.account) for n in found}
+            keys = {n.key for n in found}
             return found if want <= keys else None
 
         resolved_notes = poll(resolved, deadline, f"{scenario.name} to resolve", describe=describe)
@@ -337,18 +360,19 @@ class Drill:
             raise DrillFailure(f"scenario {scenario.name}:\n  " + "\n  ".join(problems))
 
         for e in scenario.expected:
-            rule = self.rules.rule(e.alertname, VENDOR)
-            mine = [n for n in firing_notes if n.alertname == e.alertname]
-            back = [n for n in resolved_notes if n.alertname == e.alertname]
+            rule = self.rules.rule(e.alertname, e.vendor)
+            mine = [n for n in firing_notes if (n.vendor, n.alertname) == (e.vendor, e.alertname)]
+            back = [n for n in resolved_notes if (n.vendor, n.alertname) == (e.vendor, e.alertname)]
+            broken = broken_at[scenario.stage_of(e.vendor)]
             result.detections.append(
                 Detection(
                     scenario.name,
                     e,
                     rule.for_seconds,
                     self.timings.floor(rule.for_seconds),
-                    min(n.received_at for n in mine) - fault_at,
+                    min(n.received_at for n in mine) - broken,
                     max(min(n.received_at for n in mine if n.receiver == r) for r in e.receivers)
-                    - fault_at,
+                    - broken,
                     max(n.received_at for n in back) - recover_at,
                 )
             )
@@ -378,7 +402,10 @@ class Drill:
         results: list[ScenarioResult] = []
         failures: list[DrillFailure] = []
         for scenario in scenarios:
-            self.say(f"drill: {scenario.name}: {scenario.what} (simulator: {scenario.simulator})")
+            faults = ", ".join(str(f) for f in scenario.faults)
+            if scenario.then:
+                faults += ", then " + ", ".join(str(f) for f in scenario.then)
+            self.say(f"drill: {scenario.name}: {scenario.what} (simulator: {faults})")
             started = time.monotonic()
             try:
                 result = self.run_scenario(scenario)
@@ -389,27 +416,29 @@ class Drill:
             for d in result.detections:
                 receivers = ", ".join(d.expected.receivers)
                 self.say(
-                    f"  ok  {d.expected.alertname} {d.expected.priority} cause={d.expected.cause}"
+                    f"  ok  {d.expected.vendor} {d.expected.alertname} {d.expected.priority}"
+                    f" cause={d.expected.cause}"
                     f" -> {receivers}: detected {d.detected_after:.1f}s (floor {d.floor:.1f}s),"
                     f" resolved {d.resolved_after:.1f}s after recovery"
                 )
             self.say(f"  scenario took {time.monotonic() - started:.1f}s")
             results.append(result)
         self._quiet()
-        self.say("drill: recovery: the vendor is healthy, nothing pending or firing")
+        self.say("drill: recovery: every vendor is healthy, nothing pending or firing")
         return results, failures
 
 
 def detection_table(results: list[ScenarioResult], timings: Timings) -> str:
     rows = [
-        "| scenario | alert | priority | cause | receivers | time to detect | floor | "
+        "| scenario | vendor | alert | priority | cause | receivers | time to detect | floor | "
         "resolved after recovery |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         for d in result.detections:
             rows.append(
-                f"| {d.scenario} | {d.expected.alertname} | {d.expected.priority} | "
+                f"| {d.scenario} | {d.expected.vendor} | {d.expected.alertname} | "
+                f"{d.expected.priority} | "
                 f"{d.expected.cause} | {', '.join(d.expected.receivers)} | "
                 f"{d.detected_after:.1f} s | {d.floor:.1f} s | {d.resolved_after:.1f} s |"
             )

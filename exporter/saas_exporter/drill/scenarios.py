@@ -1,7 +1,10 @@
-"""The drill's scenarios: a simulator fault and the notifications the pack must produce.
+"""The drill's scenarios: simulator faults and the notifications the pack must produce.
 
-Receivers are the capture paths of the drill's Alertmanager copy: Slack by channel,
-PagerDuty and webhooks by receiver name.
+The drill probes Klaviyo and Clay together, each with an account named `main`, so every
+scenario also proves that the vendor it leaves healthy stays silent, and the scenarios
+breaking both at once prove that inhibition, grouping and the `cause` label stay per
+vendor. Receivers are the capture paths of the drill's Alertmanager copy: Slack by
+channel, PagerDuty and webhooks by receiver name.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ RECEIVERS_BY_PRIORITY: dict[str, tuple[str, ...]] = {
 }
 
 
+VENDORS = ("klaviyo", "clay")  # the vendors the drill probes
+
+
 @dataclass(frozen=True)
 class Expected:
     alertname: str
     priority: str
     cause: str
     account: str = "main"  # "" for vendor-wide alerts
+    vendor: str = "klaviyo"
 
     @property
     def receivers(self) -> tuple[str, ...]:
@@ -30,41 +37,65 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class Fault:
+    vendor: str
+    simulator: str  # the simulator scenario that breaks the vendor
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.simulator}"
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
-    simulator: str  # the simulator scenario that breaks the vendor
+    faults: tuple[Fault, ...]
     expected: tuple[Expected, ...]
-    params: dict[str, Any] = field(default_factory=dict)
     what: str = ""
+    # Faults of other vendors, applied once every notification expected from the first
+    # faults' vendors has arrived: their alerts fire while the first ones are firing
+    # (an inhibition mutes only alerts that fire while its source fires).
+    then: tuple[Fault, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.name.replace(" ", "_").replace(",", "")
+
+    @property
+    def all_faults(self) -> tuple[Fault, ...]:
+        return self.faults + self.then
+
+    def stage_of(self, vendor: str) -> int:
+        """0 for a vendor broken at the start, 1 for one broken by `then`."""
+        return 1 if vendor in {f.vendor for f in self.then} else 0
 
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "auth failure",
-        "auth_failure",
+        (Fault("klaviyo", "auth_failure"),),
         (Expected("SaasProbeAuthFailing", "P1", "integration"),),
         what="the key is revoked: every API call answers 401",
     ),
     Scenario(
         "outage",
-        "outage_5xx",
+        (Fault("klaviyo", "outage_5xx"),),
         (Expected("SaasProbeUnreachable", "P1", "integration"),),
         what="the API answers 500 while the vendor's status page stays green",
     ),
     Scenario(
         "rate limiting",
-        "rate_limited",
+        # Retry-After of one probe interval keeps the probes running (and fresh).
+        (Fault("klaviyo", "rate_limited", {"retry_after_seconds": 1}),),
         (
             Expected("SaasProbeRateLimited", "P2", "integration"),
             Expected("SaasRateLimitHeadroomLow", "P3", "integration"),
         ),
-        # Retry-After of one probe interval keeps the probes running (and fresh).
-        params={"retry_after_seconds": 1},
         what="the account's budget is spent: 429 with Retry-After",
     ),
     Scenario(
         "vendor incident",
-        "vendor_incident",
+        (Fault("klaviyo", "vendor_incident"),),
         (
             Expected("SaasProbeUnreachable", "P1", "vendor"),
             Expected("SaasVendorIncidentMajor", "P2", "vendor", account=""),
@@ -74,8 +105,43 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "status page down",
-        "statuspage_down",
+        (Fault("klaviyo", "statuspage_down"),),
         (Expected("SaasStatusPageUnreachable", "P4", "infrastructure", account=""),),
         what="the API is fine but the vendor's status page answers 503",
+    ),
+    Scenario(
+        "clay credits exhausted",
+        (Fault("clay", "credits_exhausted"),),
+        (Expected("SaasCreditsExhausted", "P2", "integration", vendor="clay"),),
+        what="Clay answers 402: the workspace's credits are spent",
+    ),
+    Scenario(
+        "klaviyo P1, then clay P2",
+        (Fault("klaviyo", "outage_5xx"),),
+        (
+            Expected("SaasProbeUnreachable", "P1", "integration"),
+            # Same account name, other vendor: Klaviyo's firing P1 must not mute it.
+            Expected("SaasCreditsExhausted", "P2", "integration", vendor="clay"),
+        ),
+        then=(Fault("clay", "credits_exhausted"),),
+        what="Klaviyo's API answers 500; once it pages, Clay's credits run out "
+        "(both accounts are `main`)",
+    ),
+    Scenario(
+        # Clay's incident on its own, then, while its P1 pages, a Klaviyo P2 whose cause
+        # would say "vendor" if Clay's incident leaked into Klaviyo's alerts.
+        "clay vendor incident, then klaviyo P2",
+        (Fault("clay", "vendor_incident"),),
+        (
+            # Clay's override: for 10m (two failed 5-minute probes in production).
+            Expected("SaasProbeUnreachable", "P1", "vendor", vendor="clay"),
+            # The Rootly page lists no components: no SaasVendorComponentDegraded.
+            Expected("SaasVendorIncidentMajor", "P2", "vendor", account="", vendor="clay"),
+            # Clay's firing P1 must not mute it, nor Clay's incident make it vendor-side.
+            Expected("SaasCloudflareChallenge", "P2", "integration"),
+        ),
+        then=(Fault("klaviyo", "cloudflare_challenge"),),
+        what="Clay's API answers 503 and its Rootly page shows a major incident; once "
+        "Clay pages, Klaviyo's edge challenges the probe",
     ),
 )
