@@ -46,7 +46,7 @@ def test_clay_defaults():
         "https://status.clay.com",
         None,
     )
-    assert dict(v.intervals) == {"api": 300.0, "statuspage": 60.0}
+    assert dict(v.intervals) == {"api": 120.0, "statuspage": 60.0}
     assert dict(v.rate_limits_per_minute) == {}  # Clay publishes none
     assert v.statuspage_format == "auto"
     assert (v.api.path, v.api.auth_header, v.api.expected_status) == (
@@ -61,7 +61,7 @@ def test_clay_defaults():
 def test_generic_defaults_have_no_status_page():
     v = load_config_data({"vendors": [generic()]}, ENV).vendors[0]
     assert (v.api_url, v.statuspage_url) == ("https://shop.example", None)
-    assert dict(v.intervals) == {"api": 300.0}
+    assert dict(v.intervals) == {"api": 120.0}
 
 
 @pytest.mark.parametrize(

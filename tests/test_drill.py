@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from saas_exporter.drill.configs import drill_rules, rule_files
 from saas_exporter.drill.run import Drill, Timings, detection_table, expected_keys
@@ -72,11 +73,36 @@ def test_recovery_leaves_nothing_pending_or_firing(drill):
 
 
 def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):
-    # Clay overrides `for` (10m) of alerts Klaviyo runs at 5m: the floor of a Klaviyo
-    # alert must come from the default rule, Clay's from its override.
+    # A vendor override renders as a second rule of the same name carrying the vendor's
+    # label (the default excludes that vendor): each vendor's floor must come from its
+    # own rule, not from whichever rule of that name was read last.
+    source = tmp_path / "src" / "pack.rules.yaml"
+    source.parent.mkdir()
+    default = {
+        "alert": "SaasProbeUnreachable",
+        "expr": 'saas_probe_failing{vendor!~"clay"} > 0',
+        "for": "5m",
+        "labels": {"priority": "P1"},
+    }
+    override = {
+        "alert": "SaasProbeUnreachable",
+        "expr": 'saas_probe_failing{vendor="clay"} > 0',
+        "for": "10m",
+        "labels": {"priority": "P1", "vendor": "clay"},
+    }
+    for order in ([default, override], [override, default]):
+        source.write_text(yaml.safe_dump({"groups": [{"name": "probes", "rules": order}]}))
+        rules = drill_rules(tmp_path / "out", [source], 1 / 60, evaluation_interval="1s")
+        unreachable = {v: rules.rule("SaasProbeUnreachable", v).for_seconds for v in VENDORS}
+        assert unreachable == {"klaviyo": 5.0, "clay": 10.0}
+
+
+def test_the_pack_gives_clay_and_klaviyo_the_same_api_p1_timing(tmp_path):
+    # Clay's 2-minute api probe runs the default `for: 5m` (three failed probes), which
+    # keeps its P1 inside the runbook's 15 minutes.
     rules = drill_rules(tmp_path, rule_files(), for_scale=1 / 60, evaluation_interval="1s")
     unreachable = {v: rules.rule("SaasProbeUnreachable", v).for_seconds for v in VENDORS}
-    assert unreachable == {"klaviyo": 5.0, "clay": 10.0}
+    assert unreachable == {"klaviyo": 5.0, "clay": 5.0}
     credits = {v: rules.rule("SaasCreditsExhausted", v).for_seconds for v in VENDORS}
     assert credits == {"klaviyo": 0.0, "clay": 0.0}
     assert rules.rule("SaasProbeUnreachable", "clay").priority == "P1"

@@ -73,7 +73,9 @@ def _opaque_key_problem(key: str) -> str | None:
 
 # The api probe's limit is unknown until the config sets rate_limits_per_minute.api.
 _API_PROBE_DEFAULTS = {
-    "api": ProbeDefaults(300.0, None, "GET {api.path}"),
+    # Every 2 min (0.5/min): the pack's default `for: 5m` then needs three failed probes
+    # in a row, and an API P1 pages within ~9 min, inside the runbook's 15 min.
+    "api": ProbeDefaults(120.0, None, "GET {api.path}"),
     "statuspage": ProbeDefaults(60.0, None, "status page JSON"),
 }
 

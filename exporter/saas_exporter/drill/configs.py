@@ -128,7 +128,8 @@ class RuleInfo:
 class DrillRules:
     files: list[Path]
     # The alerts kept, by (alertname, vendor): vendor is the rule's `vendor` label for a
-    # per-vendor override (Clay's `for: 10m`), "" for the rule every other vendor uses.
+    # per-vendor override (a vendor's own `for` or threshold), "" for the rule every
+    # other vendor uses.
     alerts: dict[tuple[str, str], RuleInfo]
     # alertnames left out because they read in-app series
     left_out: list[str]

@@ -157,7 +157,7 @@ class Drill:
         self._stops.append(stop_simulator)
 
         # Klaviyo and Clay together, every probe every interval (Clay's api probe runs
-        # every 300 s in production); the demo config raises the simulator's limits for
+        # every 120 s in production); the demo config raises the simulator's limits for
         # the budget check.
         interval = format_duration(t.probe_interval)
         data = demo_config_data(

@@ -133,7 +133,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "clay vendor incident, then klaviyo P2",
         (Fault("clay", "vendor_incident"),),
         (
-            # Clay's override: for 10m (two failed 5-minute probes in production).
             Expected("SaasProbeUnreachable", "P1", "vendor", vendor="clay"),
             # The Rootly page lists no components: no SaasVendorComponentDegraded.
             Expected("SaasVendorIncidentMajor", "P2", "vendor", account="", vendor="clay"),
