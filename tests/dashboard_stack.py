@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -27,6 +25,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from pytest_httpserver import HTTPServer
 
 from saas_exporter.demo import DEMO_START_SCENARIO, demo_config
+from saas_exporter.drill.processes import start_prometheus
 from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import start_simulator
@@ -144,7 +143,6 @@ class Stack:
 
 
 def _start_prometheus(stack: ExitStack, tmp: Path, targets: dict[str, str]) -> PrometheusAPI:
-    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
     rule_files = fast_rules(tmp / "rules")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -155,39 +153,9 @@ def _start_prometheus(stack: ExitStack, tmp: Path, targets: dict[str, str]) -> P
         ],
     }
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = (tmp / "prometheus.log").open("w")
-    stack.callback(log.close)
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def stop() -> None:
-        process.terminate()
-        process.wait(15)
-
-    stack.callback(stop)
-    api = PrometheusAPI(f"http://127.0.0.1:{port}")
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"prometheus exited: {(tmp / 'prometheus.log').read_text()}")
-        try:
-            with urllib.request.urlopen(f"{api.url}/-/ready", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_until("prometheus to be ready", ready)
-    return api
+    server = start_prometheus(tmp / "prometheus.yml", tmp)  # returns once /-/ready answers
+    stack.callback(server.stop)
+    return PrometheusAPI(server.url)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +16,10 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
 from saas_exporter.config import load_config
+from saas_exporter.drill.processes import start_prometheus
 from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SimulatorServer, start_simulator
-from tests.conftest import free_port
 
 PROMETHEUS = "/usr/bin/prometheus"
 REPO = Path(__file__).resolve().parents[1]
@@ -120,8 +119,6 @@ class PrometheusProcess:
     """/usr/bin/prometheus on a free loopback port, scraping the given targets."""
 
     def __init__(self, directory: Path, jobs: dict[str, list[str]], rule_files: list[Path]):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         config = {
             "global": {"scrape_interval": "500ms", "evaluation_interval": "500ms"},
             "rule_files": [str(p) for p in rule_files],
@@ -131,23 +128,11 @@ class PrometheusProcess:
             ],
         }
         (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
-        self.log = (directory / "prometheus.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                PROMETHEUS,
-                f"--config.file={directory / 'prometheus.yml'}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        self.server = start_prometheus(directory / "prometheus.yml", directory)
+        self.url = self.server.url
         self.client = httpx.Client(base_url=self.url, timeout=5)
 
     def ready(self) -> bool:
-        if self.process.poll() is not None:
-            pytest.fail(f"prometheus exited with {self.process.returncode}")
         try:
             return self.client.get("/-/ready").status_code == 200
         except httpx.HTTPError:
@@ -166,13 +151,7 @@ class PrometheusProcess:
 
     def stop(self) -> None:
         self.client.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        self.log.close()
+        self.server.stop()
 
 
 class Lab:
