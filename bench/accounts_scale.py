@@ -18,20 +18,13 @@ import time
 import httpx
 
 from saas_exporter.config import load_config_data
+from saas_exporter.drill.processes import free_port
 from saas_exporter.exposition import IncrementalExposition
 from saas_exporter.runtime import ExporterRuntime
 
 SIZES = (1, 100, 1000)
 ROUNDS = 3
 RENDERS = 5
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mib() -> float:

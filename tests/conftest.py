@@ -6,7 +6,6 @@ import asyncio
 import copy
 import json
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +102,6 @@ def run_probe(probe_target: ProbeTarget) -> ProbeResult:
             return await prober_for(probe_target)(probe_target, client)
 
     return asyncio.run(go())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

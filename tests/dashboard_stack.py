@@ -25,12 +25,12 @@ from prometheus_client import CollectorRegistry, start_http_server
 from pytest_httpserver import HTTPServer
 
 from saas_exporter.demo import DEMO_START_SCENARIO, demo_config
-from saas_exporter.drill.processes import start_prometheus
+from saas_exporter.drill.configs import retimed_rules, rule_files
+from saas_exporter.drill.processes import free_port, start_prometheus
 from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import start_simulator
 from saas_exporter.webhooks import KlaviyoWebhookVerifier
-from tests.conftest import REPO, free_port
 from tests.inapp_support import NOW, SECRET, delivery_body, signed_headers
 
 DEADLINE_SECONDS = 60.0
@@ -88,20 +88,9 @@ def wait_until(what: str, check: Callable[[], bool]) -> None:
 
 
 def fast_rules(target: Path) -> list[Path]:
-    """The pack's rule files with `for: 0s` and 1 s intervals (test-only copy)."""
-    target.mkdir()
-    paths = []
-    for path in sorted(REPO.glob("rules/*.rules.yaml")):
-        document = yaml.safe_load(path.read_text())
-        for group in document["groups"]:
-            group["interval"] = "1s"
-            for rule in group["rules"]:
-                if "for" in rule:
-                    rule["for"] = "0s"
-        copy = target / path.name
-        copy.write_text(yaml.safe_dump(document, sort_keys=False))
-        paths.append(copy)
-    return paths
+    """The pack's rule files with `for: 0s` and 1 s intervals (test-only copy), so the
+    alert panels have data without waiting minutes."""
+    return retimed_rules(target, rule_files(), "1s", lambda seconds: 0.0)[0]
 
 
 class App:

@@ -16,13 +16,14 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
 from saas_exporter.config import load_config
+from saas_exporter.drill.configs import retimed_rules
+from saas_exporter.drill.configs import rule_files as rule_files_of_the_pack
 from saas_exporter.drill.processes import start_prometheus
 from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SimulatorServer, start_simulator
 
 PROMETHEUS = "/usr/bin/prometheus"
-REPO = Path(__file__).resolve().parents[1]
 TEST_RULES = Path(__file__).parent / "fixtures" / "oncall" / "test-alerts.rules.yaml"
 ACCOUNT_ID = "DEMO01"
 KEY = f"pk_sim_{ACCOUNT_ID}"
@@ -91,18 +92,8 @@ def rule_files(directory: Path) -> list[Path]:
     """The rule pack (rules/*.rules.yaml) on a test clock: every group evaluated every
     500ms and every `for` cut to 1s; names, expressions and labels are the pack's own.
     Without the pack in the tree, the test-only rules of the same shape."""
-    out = []
-    for path in sorted(REPO.glob("rules/*.rules.yaml")):
-        document = yaml.safe_load(path.read_text())
-        for group in document["groups"]:
-            group["interval"] = "500ms"
-            for rule in group["rules"]:
-                if "for" in rule:
-                    rule["for"] = "1s"
-        target = directory / path.name
-        target.write_text(yaml.safe_dump(document, sort_keys=False))
-        out.append(target)
-    return out or [TEST_RULES]
+    written, _ = retimed_rules(directory, rule_files_of_the_pack(), "500ms", lambda seconds: 1.0)
+    return written or [TEST_RULES]
 
 
 def start_lab_simulator() -> SimulatorServer:

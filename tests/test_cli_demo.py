@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import KEY_ENV, TEST_KEY, free_port
+from saas_exporter.drill.processes import free_port
+from tests.conftest import KEY_ENV, TEST_KEY
 
 EXE = [sys.executable, "-m", "saas_exporter"]
 REQUIRED_SERIES = [

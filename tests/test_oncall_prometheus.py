@@ -42,6 +42,23 @@ def timeline(document: str) -> list[str]:
     return [TIME.sub("", line) for line in lines]
 
 
+def triage_klaviyo(lab, prometheus_url: str) -> tuple[int, dict]:
+    """`triage --output json` against the lab's config and `prometheus_url`: the exit
+    code and Klaviyo's report."""
+    code, out, _ = run_command(
+        triage.run,
+        [
+            "--config.file",
+            str(lab.config_file),
+            "--prometheus-url",
+            prometheus_url,
+            "--output",
+            "json",
+        ],
+    )
+    return code, json.loads(out)["vendors"]["klaviyo"]
+
+
 def test_postmortem_with_nothing_fired_exits_3(lab):
     # Start-up alerts (no scrape yet) resolved; wait until none is in the last 2s.
     wait_until("2s without alerts", lambda: not lab.prometheus.query("max_over_time(ALERTS[2s])"))
@@ -54,18 +71,7 @@ def test_postmortem_with_nothing_fired_exits_3(lab):
 
 
 def test_triage_with_prometheus_monitor(lab):
-    code, out, _ = run_command(
-        triage.run,
-        [
-            "--config.file",
-            str(lab.config_file),
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--output",
-            "json",
-        ],
-    )
-    report = json.loads(out)["vendors"]["klaviyo"]
+    code, report = triage_klaviyo(lab, lab.prometheus.url)
     assert (code, report["branch"]) == (0, "monitor")
     assert report["steps"][0]["because"] == (
         "every API probe succeeded and Prometheus shows no in-app API errors in the last 5 minutes"
@@ -73,11 +79,7 @@ def test_triage_with_prometheus_monitor(lab):
 
 
 def test_triage_prometheus_unreachable_is_ours(lab):
-    code, out, _ = run_command(
-        triage.run,
-        ["--config.file", str(lab.config_file), "--prometheus-url", DEAD, "--output", "json"],
-    )
-    report = json.loads(out)["vendors"]["klaviyo"]
+    code, report = triage_klaviyo(lab, DEAD)
     assert (code, report["branch"]) == (3, "infrastructure")
     assert report["evidence"]["infrastructure"][0].startswith(
         f"Prometheus cannot be queried: {DEAD}/api/v1/query: ConnectError: "
@@ -87,18 +89,7 @@ def test_triage_prometheus_unreachable_is_ours(lab):
 def test_triage_infrastructure_alert_firing(lab):
     lab.scenario("statuspage_down")
     lab.wait_firing(("SaasStatusPageUnreachable", "infrastructure"))
-    code, out, _ = run_command(
-        triage.run,
-        [
-            "--config.file",
-            str(lab.config_file),
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--output",
-            "json",
-        ],
-    )
-    report = json.loads(out)["vendors"]["klaviyo"]
+    code, report = triage_klaviyo(lab, lab.prometheus.url)
     assert (code, report["branch"]) == (3, "infrastructure")
     assert report["steps"][1] == {
         "question": "Our side healthy?",
@@ -302,18 +293,7 @@ def test_triage_sees_the_apps_own_errors(lab):
         app.get("/api/profiles/", headers=headers)
     wait_until("an in-app error rate", lambda: lab.prometheus.query(INAPP_ERRORS))
     lab.simulator.set_scenario("klaviyo", "healthy")
-    code, out, _ = run_command(
-        triage.run,
-        [
-            "--config.file",
-            str(lab.config_file),
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--output",
-            "json",
-        ],
-    )
-    report = json.loads(out)["vendors"]["klaviyo"]
+    code, report = triage_klaviyo(lab, lab.prometheus.url)
     assert (code, report["branch"], report["error_kinds"]) == (1, "integration", ["auth"])
     assert [p["success"] for p in report["evidence"]["probes"]] == [True, True]
     (line,) = report["evidence"]["prometheus"]

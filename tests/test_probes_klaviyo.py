@@ -6,8 +6,9 @@ import threading
 import pytest
 from werkzeug import Response
 
+from saas_exporter.drill.processes import free_port
 from saas_exporter.probes.klaviyo import parse_account
-from tests.conftest import TEST_KEY, free_port, klaviyo_config, recorded_response, run_probe, target
+from tests.conftest import TEST_KEY, klaviyo_config, recorded_response, run_probe, target
 
 
 def api(httpserver, **kwargs):

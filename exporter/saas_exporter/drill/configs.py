@@ -13,7 +13,7 @@ The originals are never edited: each copy is written to a temporary directory.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,40 +140,60 @@ class DrillRules:
         return self.alerts.get((alertname, vendor)) or self.alerts[(alertname, "")]
 
 
+def retimed_rules(
+    out_dir: Path,
+    sources: list[Path],
+    evaluation_interval: str,
+    new_for: Callable[[float], float],
+    keep: Callable[[dict[str, Any]], bool] = lambda rule: True,
+) -> tuple[list[Path], list[tuple[dict[str, Any], float]]]:
+    """Copies of `sources` on a faster clock: every group evaluated every
+    `evaluation_interval`, each alert's `for` replaced by `new_for(seconds)`, rules that
+    `keep` refuses dropped; expressions and labels untouched. Returns the files written
+    and each kept alert rule with its new `for` in seconds."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    alerts: list[tuple[dict[str, Any], float]] = []
+    for source in sources:
+        document = _load_yaml(source)
+        for group in document.get("groups") or []:
+            group["interval"] = evaluation_interval
+            group["rules"] = [rule for rule in group.get("rules") or [] if keep(rule)]
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    seconds = new_for(parse_duration(rule.get("for", "0s")))
+                    rule["for"] = format_duration(seconds)
+                    alerts.append((rule, seconds))
+        written.append(_dump_yaml(document, out_dir / source.name))
+    return written, alerts
+
+
 def drill_rules(
     out_dir: Path,
     sources: list[Path],
     for_scale: float,
     evaluation_interval: str,
 ) -> DrillRules:
-    """Copies of `sources` with `for` multiplied by `for_scale` and every group's
-    `interval` set to `evaluation_interval`; expressions untouched."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    alerts: dict[tuple[str, str], RuleInfo] = {}
+    """Copies of `sources` with `for` multiplied by `for_scale`, every group's
+    `interval` set to `evaluation_interval` and the in-app rules left out (the drill
+    runs no application); expressions untouched."""
     left_out: list[str] = []
-    for source in sources:
-        document = _load_yaml(source)
-        for group in document.get("groups") or []:
-            group["interval"] = evaluation_interval
-            kept = []
-            for rule in group.get("rules") or []:
-                name = rule.get("alert") or rule.get("record")
-                if IN_APP_METRICS.search(rule["expr"]):
-                    left_out.append(name)
-                    continue
-                if "alert" in rule:
-                    scaled = parse_duration(rule.get("for", "0s")) * for_scale
-                    rule["for"] = format_duration(scaled)
-                    labels = rule.get("labels") or {}
-                    alerts[(rule["alert"], labels.get("vendor", ""))] = RuleInfo(
-                        labels.get("priority", ""),
-                        scaled,
-                        dict(rule.get("annotations") or {}),
-                    )
-                kept.append(rule)
-            group["rules"] = kept
-        written.append(_dump_yaml(document, out_dir / source.name))
+
+    def keep(rule: dict[str, Any]) -> bool:
+        if IN_APP_METRICS.search(rule["expr"]):
+            left_out.append(rule.get("alert") or rule.get("record"))
+            return False
+        return True
+
+    written, kept = retimed_rules(
+        out_dir, sources, evaluation_interval, lambda seconds: seconds * for_scale, keep
+    )
+    alerts: dict[tuple[str, str], RuleInfo] = {}
+    for rule, seconds in kept:
+        labels = rule.get("labels") or {}
+        alerts[(rule["alert"], labels.get("vendor", ""))] = RuleInfo(
+            labels.get("priority", ""), seconds, dict(rule.get("annotations") or {})
+        )
     return DrillRules(written, alerts, sorted(set(left_out)))
 
 
