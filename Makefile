@@ -21,12 +21,12 @@ demo: setup
 # Render rules, the PrometheusRule manifest, runbooks and promtool tests from
 # rules/thresholds.yaml.
 generate: setup
-	$(PY) -m saas_exporter.pack generate
+	$(PY) -m saas_pack generate
 
 # Fails (with a diff) when a generated file differs from a fresh render; renders in
 # memory, so unrelated changes in the working tree do not matter.
 generated-check: setup
-	$(PY) -m saas_exporter.pack check
+	$(PY) -m saas_pack check
 
 rules-check: system-deps
 	promtool check rules $(RULE_FILES)
@@ -46,7 +46,7 @@ test: lint generated-check rules-check pytest
 # pages arrive at captured Slack/PagerDuty/ticket receivers through real Prometheus and
 # Alertmanager; prints time-to-detect against the pipeline's floor (docs/alerting.md).
 drill: setup system-deps
-	$(PY) -m saas_exporter.drill
+	$(PY) -m saas_tools.drill
 
 bench: setup
 	$(PY) bench/run.py

@@ -16,9 +16,9 @@ import sys
 import time
 
 import httpx
+from saas_tools.drill.processes import free_port
 
 from saas_exporter.config import load_config_data
-from saas_exporter.drill.processes import free_port
 from saas_exporter.exposition import IncrementalExposition
 from saas_exporter.runtime import ExporterRuntime
 

@@ -1,7 +1,7 @@
 """A real Prometheus scraping the demo exporter and an instrumented application.
 
 The exporter probes the in-process simulator in the demo's minor_incident scenario;
-the application is saas_exporter.instrument and the webhook verifier recording into
+the application is saas_inapp.instrument and the webhook verifier recording into
 their own registry, served on a port Prometheus also scrapes. The pack's rules are
 loaded from a temporary copy of rules/*.rules.yaml with `for: 0s` and 1 s group
 intervals, so the vendor-incident alerts fire within seconds instead of minutes.
@@ -23,14 +23,14 @@ from typing import Any
 import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 from pytest_httpserver import HTTPServer
+from saas_inapp.instrument import instrumented_client
+from saas_inapp.webhooks import KlaviyoWebhookVerifier
+from saas_tools.drill.configs import retimed_rules, rule_files
+from saas_tools.drill.processes import free_port, start_prometheus
 
 from saas_exporter.demo import DEMO_START_SCENARIO, demo_config
-from saas_exporter.drill.configs import retimed_rules, rule_files
-from saas_exporter.drill.processes import free_port, start_prometheus
-from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import start_simulator
-from saas_exporter.webhooks import KlaviyoWebhookVerifier
 from tests.inapp_support import NOW, SECRET, delivery_body, signed_headers
 
 DEADLINE_SECONDS = 60.0

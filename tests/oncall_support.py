@@ -14,12 +14,12 @@ import httpx
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry, start_http_server
+from saas_inapp.instrument import instrumented_client
+from saas_tools.drill.configs import retimed_rules
+from saas_tools.drill.configs import rule_files as rule_files_of_the_pack
+from saas_tools.drill.processes import start_prometheus
 
 from saas_exporter.config import load_config
-from saas_exporter.drill.configs import retimed_rules
-from saas_exporter.drill.configs import rule_files as rule_files_of_the_pack
-from saas_exporter.drill.processes import start_prometheus
-from saas_exporter.instrument import instrumented_client
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SimulatorServer, start_simulator
 
@@ -158,7 +158,7 @@ class Lab:
         self.exporter.start()
         assert self.exporter.store.wait_all_probed(15)  # staggered start-up runs
         self.exporter_url = f"http://{self.exporter.address}"
-        # The production app's own in-app series, as saas_exporter.instrument records them.
+        # The production app's own in-app series, as saas_inapp.instrument records them.
         self.app_registry = CollectorRegistry()
         self.app_server, self.app_thread = start_http_server(
             0, "127.0.0.1", registry=self.app_registry

@@ -7,13 +7,12 @@ import subprocess
 
 import pytest
 import yaml
-
-from saas_exporter.drill.configs import (
+from saas_tools.drill.configs import (
     ALERTMANAGER_CONFIG,
     GroupTimers,
     write_capture_alertmanager_config,
 )
-from saas_exporter.drill.processes import AMTOOL, binary
+from saas_tools.drill.processes import AMTOOL, binary
 
 VENDORS = ("klaviyo", "clay")
 

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-
-from saas_exporter.drill import alertmanager_api as api
-from saas_exporter.drill.capture import CaptureServer, Delivery
-from saas_exporter.drill.configs import GroupTimers, write_capture_alertmanager_config
-from saas_exporter.drill.notifications import slack_fields
-from saas_exporter.drill.polling import poll
-from saas_exporter.drill.processes import Server, start_alertmanager
+from saas_tools.drill import alertmanager_api as api
+from saas_tools.drill.capture import CaptureServer, Delivery
+from saas_tools.drill.configs import GroupTimers, write_capture_alertmanager_config
+from saas_tools.drill.notifications import slack_fields
+from saas_tools.drill.polling import poll
+from saas_tools.drill.processes import Server, start_alertmanager
 
 START = dt.datetime(2026, 11, 22, 10, 5, tzinfo=dt.UTC)
 RUNBOOKS = "https://runbooks.example.com/saas-exporter"

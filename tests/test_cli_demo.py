@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from saas_tools.drill.processes import free_port
 
-from saas_exporter.drill.processes import free_port
 from tests.conftest import KEY_ENV, TEST_KEY
 
 EXE = [sys.executable, "-m", "saas_exporter"]

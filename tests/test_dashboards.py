@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
+from saas_pack import dashboards, generate, thresholds
+from saas_pack.__main__ import main
 
-from saas_exporter.pack import dashboards, generate, thresholds
-from saas_exporter.pack.__main__ import main
 from tests.conftest import REPO
 from tests.test_generate import CLAY, with_vendor, write_table
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from saas_pack import dashboards, thresholds
+from saas_pack.overview import firing_by_priority
 
-from saas_exporter.pack import dashboards, thresholds
-from saas_exporter.pack.overview import firing_by_priority
 from tests.conftest import REPO
 from tests.dashboard_stack import (
     APP_CALLS,

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-
-from saas_exporter.drill.configs import drill_rules, rule_files
-from saas_exporter.drill.run import Drill, Timings, detection_table, expected_keys
-from saas_exporter.drill.scenarios import SCENARIOS, VENDORS, Scenario
+from saas_tools.drill.configs import drill_rules, rule_files
+from saas_tools.drill.run import Drill, Timings, detection_table, expected_keys
+from saas_tools.drill.scenarios import SCENARIOS, VENDORS, Scenario
 
 
 def scenario_param(scenario: Scenario):

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from saas_exporter.pack import generate, thresholds
-from saas_exporter.pack.__main__ import main
+from saas_pack import generate, thresholds
+from saas_pack.__main__ import main
 
 CLAY = {
     "name": "clay",

@@ -19,9 +19,9 @@ import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
+from saas_inapp.instrument import instrumented_client
+from saas_inapp.webhooks import KlaviyoWebhookVerifier
 
-from saas_exporter.instrument import instrumented_client
-from saas_exporter.webhooks import KlaviyoWebhookVerifier
 from tests.inapp_support import NOW, SECRET, DurationClock, delivery_body, signed_headers
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,14 +8,14 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 from pytest_httpserver import HTTPServer
-
-from saas_exporter.instrument import (
+from saas_inapp.instrument import (
     AsyncInstrumentedTransport,
     InstrumentedTransport,
     RequestRecorder,
     instrumented_async_client,
     instrumented_client,
 )
+
 from tests.inapp_support import DurationClock, closed_port, requests_total, series, silent_server
 
 PROFILE = "/api/profiles/{id}"

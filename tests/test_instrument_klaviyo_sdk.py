@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client import CollectorRegistry
+from saas_inapp.instrument import instrument_klaviyo_sdk
 
-from saas_exporter.instrument import instrument_klaviyo_sdk
 from tests.inapp_support import closed_port, requests_total, series, silent_server
 
 klaviyo_api = pytest.importorskip("klaviyo_api")

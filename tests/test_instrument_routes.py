@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from saas_exporter.instrument.klaviyo_routes import KLAVIYO_ROUTES
-from saas_exporter.instrument.routes import (
+from saas_inapp.instrument.klaviyo_routes import KLAVIYO_ROUTES
+from saas_inapp.instrument.routes import (
     OTHER_ENDPOINT,
     EndpointTemplater,
     RouteTable,
     generic_template,
 )
-from saas_exporter.instrument.vendors import CLAY_ROUTES, vendor_for_host
+from saas_inapp.instrument.vendors import CLAY_ROUTES, vendor_for_host
 
 KLAVIYO = RouteTable(KLAVIYO_ROUTES)
 CLAY = RouteTable(CLAY_ROUTES)

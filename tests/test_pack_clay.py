@@ -2,8 +2,8 @@
 (SaasCreditsExhausted, P2), its overrides, and runbooks from the Clay seed."""
 
 import yaml
+from saas_pack import thresholds
 
-from saas_exporter.pack import thresholds
 from saas_exporter.vendor_kinds import CLAY
 from tests.conftest import REPO
 from tests.test_thresholds import error_of

@@ -4,9 +4,9 @@ import json
 import threading
 
 import pytest
+from saas_tools.drill.processes import free_port
 from werkzeug import Response
 
-from saas_exporter.drill.processes import free_port
 from saas_exporter.probes.klaviyo import parse_account
 from tests.conftest import TEST_KEY, klaviyo_config, recorded_response, run_probe, target
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from saas_pack import promtool_tests, runbooks, thresholds
 
-from saas_exporter.pack import promtool_tests, runbooks, thresholds
 from tests.rule_lint import alerts, check_alert
 
 REPO = Path(__file__).resolve().parent.parent

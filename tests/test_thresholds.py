@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from saas_exporter.pack import thresholds
-from saas_exporter.pack.__main__ import main
+from saas_pack import thresholds
+from saas_pack.__main__ import main
 
 
 def row_index(document: dict[str, Any], alert: str) -> int:

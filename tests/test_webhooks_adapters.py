@@ -7,14 +7,14 @@ import asyncio
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
-from werkzeug.test import Client
-
-from saas_exporter.webhooks import (
+from saas_inapp.webhooks import (
     KlaviyoWebhookASGIApp,
     KlaviyoWebhookVerifier,
     VerificationOutcome,
     klaviyo_webhook_wsgi_app,
 )
+from werkzeug.test import Client
+
 from tests.inapp_support import NOW, SECRET, delivery_body, signed_headers, verifications
 
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 from prometheus_client import CollectorRegistry
-
-from saas_exporter.webhooks import (
+from saas_inapp.webhooks import (
     KlaviyoWebhookVerifier,
     ReplayWindow,
     VerificationResult,
 )
+
 from tests.inapp_support import (
     NOW,
     SECRET,

@@ -1,4 +1,4 @@
-"""`python -m saas_exporter.drill`: run the incident drill and print time-to-detect."""
+"""`python -m saas_tools.drill`: run the incident drill and print time-to-detect."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .run import Drill, DrillFailure, Timings, detection_table
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m saas_exporter.drill",
+        prog="python -m saas_tools.drill",
         description="Break the simulated vendor scenario by scenario and check that the "
         "right pages arrive, with the right text, and resolve (real Prometheus and "
         "Alertmanager on loopback).",

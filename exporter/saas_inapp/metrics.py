@@ -1,6 +1,6 @@
 """The in-app metric families of docs/metrics.md, registered once per registry.
 
-`saas_exporter.instrument` and `saas_exporter.webhooks` both record into these; an
+`saas_inapp.instrument` and `saas_inapp.webhooks` both record into these; an
 application may embed them in its own CollectorRegistry or use the global one.
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saas_exporter.instrument.klaviyo_routes import KLAVIYO_ROUTES
+from saas_inapp.instrument.klaviyo_routes import KLAVIYO_ROUTES
 
 KLAVIYO = "klaviyo"
 CLAY = "clay"

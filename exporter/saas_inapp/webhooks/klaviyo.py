@@ -24,10 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-
-from saas_exporter.inapp_metrics import inapp_metrics
-from saas_exporter.webhooks.outcome import VerificationOutcome, VerificationResult
-from saas_exporter.webhooks.replay import ReplayWindow
+from saas_inapp.metrics import inapp_metrics
+from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
+from saas_inapp.webhooks.replay import ReplayWindow
 
 WEBHOOK_ID_HEADER = "Klaviyo-Webhook-Id"
 TIMESTAMP_HEADER = "Klaviyo-Timestamp"

@@ -25,7 +25,7 @@ ALERTMANAGER_CONFIG = REPO_ROOT / "alertmanager" / "alertmanager.yml"
 RULES_DIR = REPO_ROOT / "rules"
 RULE_FILE_GLOB = "*.rules.yaml"
 
-# Series only an instrumented application emits (saas_exporter.instrument); the drill
+# Series only an instrumented application emits (saas_inapp.instrument); the drill
 # runs no application, so rules reading them are left out of the drill's copy.
 IN_APP_METRICS = re.compile(r"\bsaas_(api_requests_total|api_request_duration_seconds|webhook_)")
 

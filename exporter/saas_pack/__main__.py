@@ -1,4 +1,4 @@
-"""`python -m saas_exporter.pack generate|check [--root DIR]`."""
+"""`python -m saas_pack generate|check [--root DIR]`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from . import generate, thresholds
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m saas_exporter.pack")
+    parser = argparse.ArgumentParser(prog="python -m saas_pack")
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
     args = parser.parse_args(argv)

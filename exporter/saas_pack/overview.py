@@ -18,7 +18,8 @@ from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import text as text_model
 
-from ..vendor_kinds import KINDS
+from saas_exporter.vendor_kinds import KINDS
+
 from . import grafana, promql
 from .grafana import VENDOR, VENDOR_ACCOUNT, VENDOR_ACCOUNT_OR_PAGE, Query
 from .inapp_dashboard import IN_APP_UID

@@ -12,9 +12,9 @@ import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from saas_exporter.webhooks.klaviyo import KlaviyoWebhookVerifier
-from saas_exporter.webhooks.outcome import VerificationOutcome
-from saas_exporter.webhooks.responses import (
+from saas_inapp.webhooks.klaviyo import KlaviyoWebhookVerifier
+from saas_inapp.webhooks.outcome import VerificationOutcome
+from saas_inapp.webhooks.responses import (
     DEFAULT_MAX_BODY_BYTES,
     BodyRejected,
     body_too_large,

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import httpx
 
-from ..config import load_config_data
-from ..demo import demo_config_data, demo_env
-from ..runtime import ExporterRuntime
-from ..simulator import start_simulator
+from saas_exporter.config import load_config_data
+from saas_exporter.demo import demo_config_data, demo_env
+from saas_exporter.runtime import ExporterRuntime
+from saas_exporter.simulator import start_simulator
+
 from . import alertmanager_api
 from .capture import CaptureServer
 from .configs import (

@@ -1,6 +1,6 @@
 """Verify incoming SaaS webhooks (Klaviyo system webhooks) and count every outcome.
 
-    from saas_exporter.webhooks import KlaviyoWebhookVerifier
+    from saas_inapp.webhooks import KlaviyoWebhookVerifier
     verifier = KlaviyoWebhookVerifier(secret)
     outcome = verifier.verify(request_headers, raw_body)
     if outcome.accepted: process(outcome.events)
@@ -8,17 +8,17 @@
 See docs/instrumentation.md.
 """
 
-from saas_exporter.webhooks.asgi import KlaviyoWebhookASGIApp
-from saas_exporter.webhooks.klaviyo import (
+from saas_inapp.webhooks.asgi import KlaviyoWebhookASGIApp
+from saas_inapp.webhooks.klaviyo import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WEBHOOK_ID_HEADER,
     KlaviyoWebhookVerifier,
 )
-from saas_exporter.webhooks.outcome import VerificationOutcome, VerificationResult
-from saas_exporter.webhooks.replay import ReplayWindow
-from saas_exporter.webhooks.wsgi import klaviyo_webhook_wsgi_app
+from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
+from saas_inapp.webhooks.replay import ReplayWindow
+from saas_inapp.webhooks.wsgi import klaviyo_webhook_wsgi_app
 
 __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",

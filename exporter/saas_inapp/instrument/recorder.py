@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry
-
-from saas_exporter.inapp_metrics import inapp_metrics
-from saas_exporter.instrument.routes import DEFAULT_MAX_ENDPOINTS, EndpointTemplater, RouteTable
-from saas_exporter.instrument.vendors import BUILT_IN_ROUTES, vendor_for_host
+from saas_inapp.instrument.routes import DEFAULT_MAX_ENDPOINTS, EndpointTemplater, RouteTable
+from saas_inapp.instrument.vendors import BUILT_IN_ROUTES, vendor_for_host
+from saas_inapp.metrics import inapp_metrics
 
 # `code` for requests that got no response (docs/metrics.md).
 TIMEOUT = "timeout"

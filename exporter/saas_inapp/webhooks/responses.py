@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saas_exporter.webhooks.outcome import VerificationOutcome, VerificationResult
+from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 

@@ -1,5 +1,5 @@
 """The in-app traffic detail: our application's own calls to the vendor and the
-webhooks it receives (saas_exporter.instrument, saas_exporter.webhooks)."""
+webhooks it receives (saas_inapp.instrument, saas_inapp.webhooks)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def in_app_traffic(table: Table) -> Rendered:
         title,
         IN_APP_UID,
         "Our application's own calls to the vendor and the webhooks it receives "
-        "(saas_exporter.instrument). Generated from rules/thresholds.yaml.",
+        "(saas_inapp.instrument). Generated from rules/thresholds.yaml.",
     )
     endpoint = query_variable(
         "endpoint", 'saas_api_requests_total{vendor=~"$vendor"}', ".*", multi=True

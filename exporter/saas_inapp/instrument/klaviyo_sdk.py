@@ -13,15 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
-
-from saas_exporter.instrument.recorder import (
+from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,
     Clock,
     RequestRecorder,
 )
-from saas_exporter.instrument.routes import DEFAULT_MAX_ENDPOINTS
-from saas_exporter.instrument.vendors import KLAVIYO
+from saas_inapp.instrument.routes import DEFAULT_MAX_ENDPOINTS
+from saas_inapp.instrument.vendors import KLAVIYO
 
 
 class InstrumentedRestClient:

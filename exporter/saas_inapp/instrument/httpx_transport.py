@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry
-
-from saas_exporter.instrument.recorder import (
+from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,
     Clock,
     RequestRecorder,
 )
-from saas_exporter.instrument.routes import DEFAULT_MAX_ENDPOINTS
+from saas_inapp.instrument.routes import DEFAULT_MAX_ENDPOINTS
 
 
 def code_for_transport_error(error: httpx.TransportError) -> str:
