@@ -277,7 +277,7 @@ def test_usage_errors_exit_2(lab):
     for run in (postmortem.run, bundle.run):
         code, _, err = run_command(run, ["--prometheus-url", lab.prometheus.url, "--since", "soon"])
         assert code == 2
-        assert "--since: expected a duration like 500ms, 30s, 10m or 1h, got 'soon'" in err
+        assert "--since: expected a duration like 500ms, 30s, 1m30s, 10m or 2h, got 'soon'" in err
 
 
 def test_triage_sees_the_apps_own_errors(lab):

@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import text as text_model
 
-from saas_exporter.vendor_kinds import KINDS
+from saas_exporter.catalog import CATALOG
 
 from . import grafana, promql
 from .grafana import VENDOR, VENDOR_ACCOUNT, VENDOR_ACCOUNT_OR_PAGE, Query
@@ -45,12 +45,12 @@ from .thresholds import Table
 # The identity probe of every vendor kind ("accounts" for Klaviyo), and the probes
 # that measure rate-limit headroom: a kind's other account probes ("profiles"), or
 # its identity probe when it has no other.
-IDENTITY_PROBES = "|".join(sorted({kind.identity_probe for kind in KINDS.values()}))
+IDENTITY_PROBES = "|".join(sorted({kind.identity_probe for kind in CATALOG.kinds.values()}))
 HEADROOM_PROBES = "|".join(
     sorted(
         {
             probe
-            for kind in KINDS.values()
+            for kind in CATALOG.kinds.values()
             for probe in (
                 [p for p in kind.account_probes if p != kind.identity_probe]
                 or [kind.identity_probe]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from saas_exporter.durations import parse_duration
+
 from . import promql, rules
 from .thresholds import Table, Vendor
 
@@ -42,8 +44,7 @@ class TestSpecError(ValueError):
 
 
 def minutes(duration: str) -> int:
-    amount, unit = int(duration[:-1]), duration[-1]
-    return {"s": math.ceil(amount / 60), "m": amount, "h": amount * 60}[unit]
+    return math.ceil(parse_duration(duration) / 60)
 
 
 def render_template(template: str, labels: dict[str, str], value: float) -> str:

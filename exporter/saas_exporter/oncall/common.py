@@ -11,8 +11,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from ..catalog import CATALOG
 from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
-from ..vendor_kinds import KINDS
 from .promapi import parse_since, step_for
 
 # Every subcommand: 2 means the command could not run as asked (flags, config).
@@ -83,7 +83,7 @@ def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str,
             continue
         if vendor is not None and item["name"] != vendor:
             continue
-        kind = KINDS.get(str(item.get("kind")))
+        kind = CATALOG.kinds.get(str(item.get("kind")))
         default = kind.default_statuspage_url if kind else None
         url = item.get("statuspage_url", default)
         if isinstance(url, str) and url:

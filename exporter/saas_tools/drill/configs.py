@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from saas_exporter.durations import format_duration, parse_duration
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ALERTMANAGER_CONFIG = REPO_ROOT / "alertmanager" / "alertmanager.yml"
 RULES_DIR = REPO_ROOT / "rules"
@@ -28,23 +30,6 @@ RULE_FILE_GLOB = "*.rules.yaml"
 # Series only an instrumented application emits (saas_inapp.instrument); the drill
 # runs no application, so rules reading them are left out of the drill's copy.
 IN_APP_METRICS = re.compile(r"\bsaas_(api_requests_total|api_request_duration_seconds|webhook_)")
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def parse_duration(text: str) -> float:
-    """A Prometheus duration (`1h30m`, `5m`, `500ms`) in seconds."""
-    text = str(text).strip()
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a Prometheus duration: {text!r}")
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-
-
-def format_duration(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
 @dataclass(frozen=True)
