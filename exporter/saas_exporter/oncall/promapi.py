@@ -25,7 +25,7 @@ class Series:
 
 
 def parse_since(text: str) -> float:
-    """`--since`: 30m, 2h, 6h, 1d; ValueError says what was expected."""
+    """`--since`, a Prometheus duration (30m, 2h, 1d); ValueError says what was expected."""
     return parse_positive_duration(text)
 
 
