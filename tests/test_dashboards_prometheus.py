@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from saas_pack import dashboards, thresholds
-from saas_pack.overview import firing_by_priority
+from saas_pack import dashboards, spec, thresholds
+from saas_pack.queries import firing_by_priority
 
 from tests.conftest import REPO
 from tests.dashboard_stack import (
@@ -37,7 +37,7 @@ EXPECTED_VALUES = {
 
 
 @pytest.fixture(scope="module")
-def table() -> thresholds.Table:
+def table() -> spec.Table:
     return thresholds.load(REPO)
 
 
@@ -49,7 +49,7 @@ def rendered(table) -> list[dashboards.Rendered]:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory, table) -> Iterator[PrometheusAPI]:
     tmp = tmp_path_factory.mktemp("prometheus")
-    with dashboard_stack(tmp, table.settings["exporter_job"]) as stack:
+    with dashboard_stack(tmp, table.settings.exporter_job) as stack:
         yield stack.api
 
 
@@ -133,7 +133,7 @@ def test_every_panel_query_returns_data_on_the_demo(prometheus, rendered):
 
 def test_firing_alerts_by_priority_counts_the_pack_s_firing_alerts(prometheus, table):
     expr = substitute(firing_by_priority(table), {"vendor": "klaviyo"})
-    names = {row["alert"] for row in table.alerts}
+    names = {row.name for row in table.alerts}
 
     def both() -> tuple[dict[str, float], dict[str, float]]:
         shown = {s["metric"]["priority"]: float(s["value"][1]) for s in prometheus.instant(expr)}
@@ -166,7 +166,7 @@ def test_alert_list_panel_lists_exactly_the_pack_s_alerts(prometheus, table, ren
         for rule in group["rules"]
         if options["alertName"].lower() in rule["name"].lower()
     ]
-    assert {rule["name"] for rule in listed} == {row["alert"] for row in table.alerts}
+    assert {rule["name"] for rule in listed} == {row.name for row in table.alerts}
     label_filter = re.fullmatch(r'\{vendor=~"(.*)"\}', options["alertInstanceLabelFilter"])
     assert label_filter
     pattern = re.compile(label_filter[1].replace("$vendor", "klaviyo"))
