@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from saas_pack import dashboards, thresholds
-from saas_pack.overview import firing_by_priority
+from saas_pack import dashboards, spec, thresholds
+from saas_pack.queries import firing_by_priority
 from saas_tools.stack.prometheus_api import PrometheusAPI
 
 from tests.conftest import REPO
@@ -32,7 +32,7 @@ EXPECTED_VALUES = {
 
 
 @pytest.fixture(scope="module")
-def table() -> thresholds.Table:
+def table() -> spec.Table:
     return thresholds.load(REPO)
 
 
@@ -44,7 +44,7 @@ def rendered(table) -> list[dashboards.Rendered]:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory, table) -> Iterator[PrometheusAPI]:
     tmp = tmp_path_factory.mktemp("prometheus")
-    with dashboard_stack(tmp, table.settings["exporter_job"]) as api:
+    with dashboard_stack(tmp, table.settings.exporter_job) as api:
         yield api
 
 
@@ -128,7 +128,7 @@ def test_every_panel_query_returns_data_on_the_demo(prometheus, rendered):
 
 def test_firing_alerts_by_priority_counts_the_pack_s_firing_alerts(prometheus, table):
     expr = substitute(firing_by_priority(table), {"vendor": "klaviyo"})
-    names = {row["alert"] for row in table.alerts}
+    names = {row.name for row in table.alerts}
 
     def both() -> tuple[dict[str, float], dict[str, float]]:
         shown = {s["metric"]["priority"]: float(s["value"][1]) for s in prometheus.query(expr)}
@@ -161,7 +161,7 @@ def test_alert_list_panel_lists_exactly_the_pack_s_alerts(prometheus, table, ren
         for rule in group["rules"]
         if options["alertName"].lower() in rule["name"].lower()
     ]
-    assert {rule["name"] for rule in listed} == {row["alert"] for row in table.alerts}
+    assert {rule["name"] for rule in listed} == {row.name for row in table.alerts}
     label_filter = re.fullmatch(r'\{vendor=~"(.*)"\}', options["alertInstanceLabelFilter"])
     assert label_filter
     pattern = re.compile(label_filter[1].replace("$vendor", "klaviyo"))

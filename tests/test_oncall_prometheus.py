@@ -99,24 +99,18 @@ def test_triage_infrastructure_alert_firing(lab):
     lab.back_to_healthy()
 
 
-def test_postmortem_of_an_auth_failure(lab):
+def test_postmortem_of_an_auth_failure(lab, tmp_path):
     start = time.time()
     lab.scenario("auth_failure")
     lab.wait_firing(("SaasProbeAuthFailing", "integration"))
     lab.back_to_healthy()
-    code, out, _ = run_command(
-        postmortem.run,
-        [
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--since",
-            since(start),
-            "--config.file",
-            str(lab.config_file),
-        ],
-    )
+    end = time.time()
+    window = f"{math.floor((end - start) * 1000)}ms"
+    argv = ["--prometheus-url", lab.prometheus.url, "--config.file", str(lab.config_file)]
+    # One clock for both drafts below: the same window, the same points.
+    code, markdown, _ = run_command(postmortem.run, [*argv, "--since", window], clock=lambda: end)
     assert code == 0
-    lines = out.splitlines()
+    lines = markdown.splitlines()
     assert lines[0] == "## Incident: Klaviyo authentication failure (401/403)"
     assert lines[1] == f"**Date:** {datetime.now(UTC).date().isoformat()}"
     assert re.fullmatch(
@@ -132,7 +126,7 @@ def test_postmortem_of_an_auth_failure(lab):
         "Ours, integration (cause=integration): credentials, scopes or config; the vendor "
         "reported no incident."
     )
-    events = [e for e in timeline(out) if not e.startswith("pending")]
+    events = [e for e in timeline(markdown) if not e.startswith("pending")]
     alert = "SaasProbeAuthFailing (klaviyo/main/{}/auth; priority=P1, cause=integration)"
     assert events == [
         "firing: " + alert.format("accounts"),
@@ -146,6 +140,24 @@ def test_postmortem_of_an_auth_failure(lab):
         "- Revenue impact: [TODO: $X]",
     ):
         assert placeholder in lines
+
+    # The same draft as JSON, written to --out: the same facts, the same timeline.
+    path = tmp_path / "draft.json"
+    code, out, err = run_command(
+        postmortem.run,
+        [*argv, "--since", window, "--output", "json", "--out", str(path)],
+        clock=lambda: end,
+    )
+    assert (code, out, err) == (0, "", f"saas-exporter postmortem: wrote {path}\n")
+    draft = json.loads(path.read_text())
+    assert (draft["title"], draft["severity"], draft["cause"], draft["ongoing"]) == (
+        "Incident: Klaviyo authentication failure (401/403)",
+        "P1",
+        "integration",
+        False,
+    )
+    assert draft["cause_text"] == lines[9]
+    assert [e["text"] for e in draft["timeline"]] == timeline(markdown)
 
 
 def test_vendor_incident_postmortem_and_bundle(lab, tmp_path):
@@ -277,7 +289,7 @@ def test_usage_errors_exit_2(lab):
     for run in (postmortem.run, bundle.run):
         code, _, err = run_command(run, ["--prometheus-url", lab.prometheus.url, "--since", "soon"])
         assert code == 2
-        assert "--since: expected a duration like 500ms, 30s, 10m or 1h, got 'soon'" in err
+        assert "--since: expected a duration like 500ms, 30s, 1m30s, 10m or 2h, got 'soon'" in err
 
 
 def test_triage_sees_the_apps_own_errors(lab):

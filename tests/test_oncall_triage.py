@@ -283,8 +283,26 @@ def test_colour_on_a_terminal_only(config, monkeypatch):
 
 
 def test_usage_errors_exit_2(tmp_path, config):
-    code, _, err = run_command(triage.run, ["--config.file", str(tmp_path / "missing.yml")])
-    assert code == 2
-    assert err.startswith(f"saas-exporter triage: invalid config {tmp_path / 'missing.yml'}:\n")
+    missing = tmp_path / "missing.yml"
+    code, out, err = run_command(triage.run, ["--config.file", str(missing)])
+    assert (code, out) == (2, "")
+    assert err == (
+        f"saas-exporter triage: {missing}: cannot read the config: No such file or directory\n"
+    )
     code, _, err = run_command(triage.run, ["--config.file", str(config), "--vendor", "clay"])
     assert code == 2
+    assert err == (
+        "saas-exporter triage: --vendor: no vendor named 'clay' in the config "
+        "(configured: klaviyo)\n"
+    )
+
+
+def test_invalid_config_exits_2_with_every_problem(config):
+    # triage needs the probes: a config the exporter would refuse cannot be triaged.
+    config.write_text(config.read_text().replace("revision: '2026-07-15'", "revision: 15"))
+    code, out, err = run_command(triage.run, ["--config.file", str(config)])
+    assert (code, out) == (2, "")
+    assert err == (
+        f"saas-exporter triage: invalid config {config}:\n"
+        "  vendors[0].revision: expected an API revision date like 2026-07-15, got 15\n"
+    )

@@ -85,6 +85,6 @@ def test_requires_probe_takes_a_list(document, schema):
     clay = next(v for v in table.vendors if v.name == "clay")
     klaviyo = next(v for v in table.vendors if v.name == "klaviyo")
     headroom = table.alert("SaasRateLimitHeadroomLow")
-    assert headroom["requires_probe"] == ["profiles", "api"]
+    assert headroom.requires_probe == ("profiles", "api")
     assert table.applies(headroom, clay) and table.applies(headroom, klaviyo)
     assert not table.applies(table.alert("SaasCreditsExhausted"), klaviyo)

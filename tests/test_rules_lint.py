@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from saas_pack import promtool_tests, runbooks, thresholds
+from saas_pack import alerting, thresholds
 
 from tests.rule_lint import alerts, check_alert
 
@@ -83,12 +83,12 @@ def test_each_check_catches_its_bad_rule(change, problem):
 
 def test_every_alert_links_a_runbook_page_that_exists():
     table = thresholds.load(REPO)
-    base = table.settings["runbook_base_url"]
+    base = table.settings.runbook_base_url
     checked = 0
     for rule in alerts(rendered_groups()):
         row = table.alert(rule["alert"])
-        for vendor in promtool_tests.row_targets(table, row):
-            vendor_dir = vendor.name if vendor else runbooks.EXPORTER_VENDOR
+        for vendor in table.targets(row):
+            vendor_dir = alerting.vendor_dir(vendor)
             url = rule["annotations"]["runbook_url"].replace("{{ $labels.vendor }}", vendor_dir)
             relative = url.removeprefix(f"{base}/")
             assert (REPO / "docs/runbooks" / relative).is_file(), url

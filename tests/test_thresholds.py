@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
-from saas_pack import thresholds
+from saas_pack import spec, thresholds
 from saas_pack.__main__ import main
 
 
@@ -22,6 +23,33 @@ def error_of(document: dict[str, Any], schema: dict[str, Any]) -> str:
 def test_the_real_table_is_valid(document, schema):
     table = thresholds.parse(document, schema)
     assert [v.name for v in table.vendors] == ["klaviyo", "clay"]
+
+
+def test_rows_are_typed_and_immutable(document, schema):
+    table = thresholds.parse(document, schema)
+    row = table.alert("SaasProbeUnreachable")
+    assert isinstance(row, spec.AlertRow)
+    assert (row.threshold, row.for_, row.by) == (0, "5m", ("vendor", "account", "probe"))
+    assert row.requires_probe == spec.ANY_PROBE
+    assert [(w.cause, w.meaning[:24]) for w in row.cause.when] == [
+        ("infrastructure", "most recent probe failur")
+    ]
+    # A single probe name is a one-name tuple, like a list of them.
+    assert table.alert("SaasProbeHighLatency").requires_probe == ("profiles",)
+    assert table.alert("SaasExporterDown").static_vendor == "all"
+    assert table.settings.kubernetes.name == "saas-exporter-rules"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.threshold = 1  # type: ignore[misc]
+
+
+def test_effective_values_apply_a_vendor_s_overrides(document, schema):
+    table = thresholds.parse(document, schema)
+    clay = table.vendor("clay")
+    latency = table.alert("SaasProbeHighLatency")
+    assert table.effective(latency, clay) == spec.Effective(5, "15m", False)
+    assert table.effective(latency, None) == spec.Effective(5, "15m", True)
+    assert not table.applies(latency, clay)
+    assert spec.Effective(0, "90s", True).for_minutes == 2
 
 
 BAD_FIELDS = [
@@ -45,6 +73,55 @@ def test_bad_field_names_row_field_and_expectation(document, schema, alert, fiel
     assert error_of(document, schema) == (
         f"invalid threshold table:\nalerts[{index}] ({alert}) {problem}"
     )
+
+
+BAD_TESTS = [
+    ("SaasApiRateLimited", "window_minutes",
+     "field test.window_minutes: a counter test needs window_minutes"),
+    ("SaasApiHighLatency", "buckets", "field test.buckets: a histogram test needs buckets"),
+    ("SaasApiRevisionRetiring", "direction",
+     "field test.direction: a deadline test needs direction"),
+    ("SaasProbesStale", "divisor", "field test.divisor: a timestamp test needs divisor"),
+    ("SaasStatusPageUnreachable", "below",
+     "field test: a gauge test of op '==' needs below and above"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("alert", "field", "problem"), BAD_TESTS)
+def test_a_test_block_without_the_fields_its_kind_reads(document, schema, alert, field, problem):
+    index = row_index(document, alert)
+    del document["alerts"][index]["test"][field]
+    assert error_of(document, schema) == (
+        f"invalid threshold table:\nalerts[{index}] ({alert}) {problem}"
+    )
+
+
+def test_a_row_about_the_exporter_needs_a_static_vendor(document, schema):
+    index = row_index(document, "SaasExporterDown")
+    del document["alerts"][index]["static_labels"]
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasExporterDown) field static_labels: a row without "
+        "$vendor_matcher needs a static vendor label (its runbook directory)"
+    )
+
+
+def test_an_unknown_gap_alert_and_group(document, schema):
+    index = row_index(document, "SaasApiRateLimited")
+    document["alerts"][index]["gap_alert"] = "SaasNoSuchGap"
+    document["alerts"][index]["group"] = "saas-nowhere"
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasApiRateLimited) field group: expected one of "
+        "['saas-in-app', 'saas-monitoring', 'saas-probes', 'saas-statuspage'], "
+        "got 'saas-nowhere'\n"
+        f"alerts[{index}] (SaasApiRateLimited) field gap_alert: unknown alert 'SaasNoSuchGap'"
+    )
+
+
+def test_a_table_that_is_not_a_mapping(schema):
+    with pytest.raises(thresholds.ThresholdsError, match="expected a mapping at the top level"):
+        thresholds.parse(["alerts"], schema)
 
 
 def test_alert_name_without_prefix_is_rejected(document, schema):

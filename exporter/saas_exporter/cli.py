@@ -1,9 +1,9 @@
-"""`saas-exporter`: Prometheus-style flags; subcommands for the simulator (and on-call tools)."""
+"""`saas-exporter`: Prometheus-style flags; subcommands for the simulator and the on-call
+commands (`saas-exporter --help` lists them)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import signal
 import sys
@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 from . import __version__
 from .config import ConfigError, load_config
-from .logs import LEVELS, setup_logging
+from .logs import add_log_flags, setup_logging
+from .oncall import commands as oncall_commands
 from .web import parse_listen_address
 
 log = logging.getLogger("saas_exporter")
@@ -20,43 +21,54 @@ DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
 
 
-def _exporter_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """`saas-exporter` runs the exporter; its subcommands are the simulator and the
+    on-call commands, each with its own flags (after the command's name)."""
     parser = argparse.ArgumentParser(
         prog="saas-exporter",
         description="Probe SaaS vendors (API identity, rate-limit headroom, status page) "
-        "into Prometheus metrics. Subcommands: simulate (a fake vendor on loopback).",
+        "into Prometheus metrics. Without a command, runs the exporter.",
+        epilog="`saas-exporter <command> --help` lists a command's flags and exit codes.",
     )
+    # dest exporter_*: a subcommand's flags of the same name never mix with these.
     parser.add_argument(
         "--config.file",
-        dest="config_file",
+        dest="exporter_config_file",
+        metavar="FILE",
         default="saas-exporter.yml",
         help="YAML config (default: %(default)s)",
     )
     parser.add_argument(
         "--config.check",
-        dest="config_check",
+        dest="exporter_config_check",
         action="store_true",
         help="validate the config (and load the keys), then exit",
     )
     parser.add_argument(
         "--web.listen-address",
-        dest="listen",
+        dest="exporter_listen",
+        metavar="ADDRESS",
         default=DEFAULT_LISTEN,
         help="[host]:port to serve on (default: %(default)s)",
     )
     parser.add_argument(
-        "--demo", action="store_true", help="probe the built-in simulator (no key, no network)"
+        "--demo",
+        dest="exporter_demo",
+        action="store_true",
+        help="probe the built-in simulator (no key, no network)",
     )
-    _log_flags(parser)
-    parser.add_argument("--version", action="version", version=f"saas-exporter {__version__}")
-    return parser
-
-
-def _log_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--log.level", dest="log_level", choices=list(LEVELS), default="info")
+    add_log_flags(parser)
     parser.add_argument(
-        "--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt"
+        "--version",
+        action="version",
+        version=f"saas-exporter {__version__}",
+        help="print the version and exit",
     )
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
+    _add_simulate(commands)
+    for command in oncall_commands():
+        command.add_to(commands)
+    return parser
 
 
 def _wait_for_signal(stop: Callable[[], None]) -> None:
@@ -72,18 +84,17 @@ def _wait_for_signal(stop: Callable[[], None]) -> None:
     stop()
 
 
-def run_exporter(argv: Sequence[str]) -> int:
-    args = _exporter_parser().parse_args(argv)
+def run_exporter(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
     try:
-        listen = parse_listen_address(args.listen)
+        listen = parse_listen_address(args.exporter_listen)
     except ValueError as err:
         print(f"saas-exporter: {err}", file=sys.stderr)
         return EXIT_CONFIG
     from .runtime import ExporterRuntime
 
     simulator = None
-    if args.demo:
+    if args.exporter_demo:
         from .demo import DEMO_START_SCENARIO, demo_config
         from .simulator import start_simulator
 
@@ -91,21 +102,25 @@ def run_exporter(argv: Sequence[str]) -> int:
         simulator.set_scenario_everywhere(DEMO_START_SCENARIO)
         config = demo_config(simulator.base_url)
     else:
+        path = args.exporter_config_file
         try:
-            config = load_config(args.config_file)
+            config = load_config(path)
         except ConfigError as err:
-            print(f"saas-exporter: invalid config {args.config_file}:", file=sys.stderr)
+            print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
             for problem in err.problems:
                 print(f"  {problem}", file=sys.stderr)
             return EXIT_CONFIG
-        if args.config_check:
+        if args.exporter_config_check:
             accounts = sum(len(v.accounts) for v in config.vendors)
-            print(f"{args.config_file}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
+            print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
             return 0
     try:
         runtime = ExporterRuntime(config, listen)
     except OSError as err:
-        print(f"saas-exporter: cannot listen on {args.listen}: {err.strerror}", file=sys.stderr)
+        print(
+            f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
+            file=sys.stderr,
+        )
         return 1
     runtime.start()
     if simulator is not None:
@@ -127,16 +142,32 @@ def run_exporter(argv: Sequence[str]) -> int:
     return 0
 
 
-def run_simulator(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="saas-exporter simulate",
+def _add_simulate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "simulate",
+        help="serve a fake vendor API and status page on loopback (demo, fire drills)",
         description="Serve a fake vendor API and status page on loopback, with scenarios "
         "switchable at runtime (POST /-/scenario). Doubles as a fire-drill tool.",
     )
-    parser.add_argument("--web.listen-address", dest="listen", default="127.0.0.1:9880")
-    parser.add_argument("--scenario", default="healthy")
-    _log_flags(parser)
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        metavar="ADDRESS",
+        default="127.0.0.1:9880",
+        help="[host]:port to serve on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default="healthy",
+        help="the scenario every vendor starts in (default: %(default)s; "
+        "GET /-/scenario lists them)",
+    )
+    add_log_flags(parser)
+    parser.set_defaults(run=run_simulator)
+
+
+def run_simulator(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
     from .simulator import SCENARIOS, SimulatorServer
 
@@ -160,24 +191,20 @@ def run_simulator(argv: Sequence[str]) -> int:
     return 0
 
 
-def _oncall(name: str) -> Callable[[Sequence[str]], int]:
-    def run(argv: Sequence[str]) -> int:
-        return importlib.import_module(f".oncall.{name}", __package__).run(argv)
-
-    return run
-
-
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "simulate": run_simulator,
-    **{name: _oncall(name) for name in ("preflight", "triage", "bundle", "postmortem")},
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]](argv[1:])
-    return run_exporter(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return run_exporter(args)
+    before = argv[: argv.index(args.command)]
+    if any(arg.startswith("-") for arg in before):
+        # They would be the exporter's flags, silently unused by the command.
+        parser.error(
+            f"{' '.join(before)}: put {args.command}'s flags after its name "
+            f"(saas-exporter {args.command} --help)"
+        )
+    return args.run(args)
 
 
 if __name__ == "__main__":

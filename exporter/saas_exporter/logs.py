@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -68,3 +69,21 @@ def setup_logging(level: str = "info", fmt: str = "logfmt", stream=None) -> logg
     root.setLevel(LEVELS[level])
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler
+
+
+def add_log_flags(parser: argparse.ArgumentParser, default_level: str = "info") -> None:
+    """--log.level and --log.format, as the exporter and every subcommand spell them."""
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        choices=list(LEVELS),
+        default=default_level,
+        help="only log messages at this level or above (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        choices=["logfmt", "json"],
+        default="logfmt",
+        help="log line format on stderr (default: %(default)s)",
+    )

@@ -15,7 +15,7 @@ from . import grafana
 from .inapp_dashboard import in_app_traffic
 from .layout import Rendered
 from .overview import overview
-from .thresholds import Table
+from .spec import Table
 
 BUILDERS: list[Callable[[Table], Rendered]] = [overview, in_app_traffic]
 

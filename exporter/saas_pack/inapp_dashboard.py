@@ -3,11 +3,11 @@ webhooks it receives (saas_inapp.instrument, saas_inapp.webhooks)."""
 
 from __future__ import annotations
 
-from .grafana import VENDOR, Query
+from . import queries
+from .alerting import dashboard_url
 from .layout import (
     Layout,
     Rendered,
-    dashboard_url,
     link,
     new_board,
     query_variable,
@@ -16,10 +16,10 @@ from .layout import (
     variables,
 )
 from .panels import PanelSpec
-from .thresholds import Table
+from .queries import Query
+from .spec import Table
 
 IN_APP_UID = "saas-in-app-traffic"
-IN_APP = 'vendor=~"$vendor", endpoint=~"$endpoint"'
 
 
 def in_app_traffic(table: Table) -> Rendered:
@@ -35,18 +35,16 @@ def in_app_traffic(table: Table) -> Rendered:
     )
     for variable in variables("saas_api_requests_total", [endpoint]):
         grid = grid.with_variable(variable)
-    overview_uid = table.settings["dashboard_uid"]
+    overview_uid = table.settings.dashboard_uid
     grid = grid.links([link("Incident overview", dashboard_url(table, overview_uid), keep=True)])
     layout = Layout(table, grid)
-    requests = f"saas_api_requests_total{{{IN_APP}}}"
-    rate = f"rate({requests}[$__rate_interval])"
     layout.add(
         "timeseries",
         timeseries_panel("reqps", bars=False),
         PanelSpec(
             title="Requests by response code",
             shows="Application requests per second by HTTP status, timeout or connection error.",
-            queries=(Query("A", f"sum by (vendor, code) ({rate})", "{{vendor}} {{code}}"),),
+            queries=(Query("A", queries.IN_APP_BY_CODE, "{{vendor}} {{code}}"),),
         ),
     )
     layout.add(
@@ -55,28 +53,18 @@ def in_app_traffic(table: Table) -> Rendered:
         PanelSpec(
             title="Requests by endpoint",
             shows="Application requests per second by route template.",
-            queries=(Query("A", f"sum by (vendor, endpoint) ({rate})", "{{vendor}} {{endpoint}}"),),
+            queries=(Query("A", queries.IN_APP_BY_ENDPOINT, "{{vendor}} {{endpoint}}"),),
         ),
     )
-    errors = f'rate(saas_api_requests_total{{{IN_APP}, code!~"2.."}}[$__rate_interval])'
     layout.add(
         "timeseries",
         timeseries_panel("percentunit"),
         PanelSpec(
             title="Error ratio by endpoint",
             shows="Share of requests per endpoint that did not end in a 2xx.",
-            queries=(
-                Query(
-                    "A",
-                    f"(sum by (vendor, endpoint) ({errors})"
-                    f" or sum by (vendor, endpoint) ({rate}) * 0)"
-                    f" / sum by (vendor, endpoint) ({rate})",
-                    "{{vendor}} {{endpoint}}",
-                ),
-            ),
+            queries=(Query("A", queries.IN_APP_ERROR_RATIO, "{{vendor}} {{endpoint}}"),),
         ),
     )
-    buckets = f"rate(saas_api_request_duration_seconds_bucket{{{IN_APP}}}[$__rate_interval])"
     layout.add(
         "timeseries",
         timeseries_panel("s", lines=True),
@@ -87,7 +75,7 @@ def in_app_traffic(table: Table) -> Rendered:
             queries=tuple(
                 Query(
                     ref,
-                    f"histogram_quantile({q}, sum by (vendor, endpoint, le) ({buckets}))",
+                    queries.in_app_latency(q),
                     f"{{{{vendor}}}} {{{{endpoint}}}} P{round(q * 100)}",
                 )
                 for ref, q in (("A", 0.5), ("B", 0.95), ("C", 0.99))
@@ -102,14 +90,7 @@ def in_app_traffic(table: Table) -> Rendered:
             title="Webhook verifications by result",
             shows="Webhooks checked per interval: valid, invalid_signature, stale, duplicate, "
             "malformed.",
-            queries=(
-                Query(
-                    "A",
-                    "sum by (vendor, result) (increase(saas_webhook_verifications_total"
-                    f"{{{VENDOR}}}[$__rate_interval]))",
-                    "{{vendor}} {{result}}",
-                ),
-            ),
+            queries=(Query("A", queries.WEBHOOK_RESULTS, "{{vendor}} {{result}}"),),
             width=24,
         ),
     )

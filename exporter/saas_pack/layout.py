@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models import dashboard as model
 
 from . import grafana
 from .panels import PanelSpec, configure, description
-from .thresholds import Table
+from .spec import Table
 
 DASHBOARD_DIR = "dashboards"
 TAGS = ["saas-exporter"]
@@ -110,10 +110,6 @@ def link(title: str, url: str, *, keep: bool = False) -> dashboard.DashboardLink
     return link.target_blank(True)
 
 
-def dashboard_url(table: Table, uid: str) -> str:
-    return f"{table.settings['dashboard_base_url']}/d/{uid}/{uid}"
-
-
 def stat_panel() -> stat.Panel:
     return (
         stat.Panel()
@@ -150,13 +146,41 @@ def timeseries_panel(unit: str, *, bars: bool = False, lines: bool = False) -> t
     return panel
 
 
-def timeline_panel(levels: list[tuple[str, str]]) -> statetimeline.Panel:
+def timeline_panel(states: tuple[str, ...], colors: tuple[str, ...]) -> statetimeline.Panel:
     return (
         statetimeline.Panel()
-        .mappings(grafana.value_mappings(levels))
+        .mappings(grafana.value_mappings(states, colors))
         .show_value(common_model.VisibilityMode.NEVER)
         .merge_values(True)
         .legend(common.VizLegendOptions().show_legend(False))
+    )
+
+
+def alert_list_panel(name_filter: str, label_filter: str) -> dashboard.Panel:
+    """Firing and pending alerts whose name contains `name_filter`, most important first."""
+    return (
+        dashboard.Panel()
+        .type("alertlist")
+        .options(
+            {
+                "viewMode": "list",
+                "groupMode": "default",
+                "groupBy": [],
+                "maxItems": 50,
+                "sortOrder": 3,
+                "dashboardAlerts": False,
+                "alertName": name_filter,
+                "alertInstanceLabelFilter": label_filter,
+                "showInstances": True,
+                "stateFilter": {
+                    "firing": True,
+                    "pending": True,
+                    "noData": False,
+                    "normal": False,
+                    "error": True,
+                },
+            }
+        )
     )
 
 

@@ -9,8 +9,8 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as model
 
 from . import grafana
-from .grafana import Query
-from .thresholds import Table
+from .queries import Query
+from .spec import Table
 
 # Data links resolve the vendor per series (the variable may be "All").
 FIELD_VENDOR = "${__field.labels.vendor}"
@@ -42,7 +42,7 @@ class PanelSpec:
 
 
 def key_alerts(table: Table, key: str | None) -> list[str]:
-    return [row["alert"] for row in table.alerts if key and row["dashboard_panel"] == key]
+    return [row.name for row in table.alerts if key and row.dashboard_panel == key]
 
 
 def threshold_alerts(spec: PanelSpec) -> list[str]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from .thresholds import Effective, Table, Vendor
+from .spec import AlertRow, Effective, Table, Vendor
 
 VENDOR_INCIDENT_RECORD = "saas:vendor_incident:bool"
 # A vendor incident is any non-green indicator or any component not operational,
@@ -23,7 +22,7 @@ VENDOR_INCIDENT_EXPR = (
 class RuleInstance:
     """One rendered alerting rule: a row at one set of effective values."""
 
-    row: dict[str, Any]
+    row: AlertRow
     matcher: str
     effective: Effective
     vendors: tuple[Vendor, ...]
@@ -33,17 +32,17 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def instances(table: Table, row: dict[str, Any]) -> list[RuleInstance]:
+def instances(table: Table, row: AlertRow) -> list[RuleInstance]:
     """The default rule plus one rule per vendor whose overrides differ.
 
     The default rule has no vendor list, so vendors the table does not name (e.g. an
     application instrumenting a vendor the exporter does not probe) are covered.
     """
-    default = Effective(row["threshold"], row["for"], True)
-    if "$vendor_matcher" not in row["expr"]:
+    default = table.default(row)
+    if not row.per_vendor_series:
         return [RuleInstance(row, "", default, ())]
     applicable = [v for v in table.vendors if table.applies(row, v)]
-    if row.get("per_vendor"):
+    if row.per_vendor:
         return [
             RuleInstance(row, f'vendor="{v.name}"', table.effective(row, v), (v,))
             for v in applicable
@@ -62,25 +61,20 @@ def instances(table: Table, row: dict[str, Any]) -> list[RuleInstance]:
 
 def substitute(text: str, table: Table, matcher: str) -> str:
     return text.replace("$vendor_matcher", matcher).replace(
-        "$exporter_job", table.settings["exporter_job"]
+        "$exporter_job", table.settings.exporter_job
     )
 
 
 def condition(table: Table, instance: RuleInstance) -> str:
     row = instance.row
-    expr = substitute(row["expr"], table, instance.matcher)
-    compared = f"{expr} {row['op']} {number(instance.effective.threshold)}"
-    if row.get("also_absent"):
+    expr = substitute(row.expr, table, instance.matcher)
+    compared = f"{expr} {row.op} {number(instance.effective.threshold)}"
+    if row.also_absent:
         # A target that is not scraped at all has no series to compare; `instance`
         # says so instead of rendering as an empty string.
         missing = f'label_replace(absent({expr}), "instance", "none", "", "")'
         return f"({compared})\nor\n({missing} == 1)"
     return compared
-
-
-def has_static_cause(row: dict[str, Any]) -> bool:
-    cause = row["cause"]
-    return not cause["vendor_incident"] and not cause.get("when")
 
 
 def _with_cause(body: str, cause: str) -> str:
@@ -100,19 +94,19 @@ def alert_expr(table: Table, instance: RuleInstance) -> str:
     """
     row = instance.row
     base = f"({condition(table, instance)})"
-    if has_static_cause(row):
+    if row.cause.is_static:
         return condition(table, instance)
-    on_labels = ", ".join(row["by"])
+    on_labels = ", ".join(row.by)
     branches: list[str] = []
-    if row["cause"]["vendor_incident"]:
+    if row.cause.vendor_incident:
         incident = f"on (vendor) ({VENDOR_INCIDENT_RECORD} == 1)"
         branches.append(_with_cause(f"{base}\nand {incident}", "vendor"))
         base = f"{base}\nunless {incident}"
-    for when in row["cause"].get("when", []):
-        when_expr = substitute(when["expr"], table, instance.matcher)
+    for when in row.cause.when:
+        when_expr = substitute(when.expr, table, instance.matcher)
         branches.append(
-            _with_cause(f"{base}\nand on ({on_labels}) (\n{_indent(when_expr)}\n)", when["cause"])
+            _with_cause(f"{base}\nand on ({on_labels}) (\n{_indent(when_expr)}\n)", when.cause)
         )
         base = f"{base}\nunless on ({on_labels}) (\n{_indent(when_expr)}\n)"
-    branches.append(_with_cause(base, row["cause"]["default"]))
+    branches.append(_with_cause(base, row.cause.default))
     return "\nor\n".join(branches)

@@ -9,15 +9,14 @@ tests check the alert's exact labels, annotations and the minute it starts firin
 
 from __future__ import annotations
 
-import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import promql, rules
-from .thresholds import Table, Vendor
+from . import alerting, promql
+from .spec import AlertRow, Table, TestSpec, Vendor
 
 BELOW_MINUTES = 10
 ABOVE_EXTRA_MINUTES = 10
@@ -41,11 +40,6 @@ class TestSpecError(ValueError):
     """A row's `test` block cannot drive its alert as the table claims."""
 
 
-def minutes(duration: str) -> int:
-    amount, unit = int(duration[:-1]), duration[-1]
-    return {"s": math.ceil(amount / 60), "m": amount, "h": amount * 60}[unit]
-
-
 def render_template(template: str, labels: dict[str, str], value: float) -> str:
     """Render the Go-template subset the table allows in descriptions and URLs."""
     text = _LABEL.sub(lambda m: labels.get(m.group(1), ""), template)
@@ -67,53 +61,69 @@ class Timeline:
         return self.above_start <= minute < self.above_end
 
 
-def _level(spec: dict[str, Any], row: dict[str, Any], threshold: float, side: str) -> float:
-    """The gauge/counter level on one side of the threshold: explicit, or derived."""
-    if side in spec:
-        return spec[side]
+def _level(row: AlertRow, threshold: float, side: str) -> float:
+    """The gauge level on one side of the threshold: explicit, or derived."""
+    explicit = row.test.below if side == "below" else row.test.above
+    if explicit is not None:
+        return explicit
     if side == "below":
         return threshold
-    step = {">": 1, ">=": 1, "<": -1, "<=": -1}.get(row["op"])
+    step = {">": 1, ">=": 1, "<": -1, "<=": -1}.get(row.op)
     if step is None:
-        raise TestSpecError(f"{row['alert']}: test needs explicit below/above for op {row['op']}")
+        raise TestSpecError(f"{row.name}: test needs explicit below/above for op {row.op}")
     return threshold + step
 
 
 class Drive:
     """The input series of one kind of test and the alert value they produce."""
 
-    def __init__(self, table: Table, row: dict[str, Any], threshold: float, vendor: str) -> None:
+    def __init__(self, table: Table, row: AlertRow, threshold: float, vendor: str) -> None:
         self.row = row
-        self.spec = row["test"]
+        self.spec: TestSpec = row.test
         self.threshold = threshold
         self.vendor_name = vendor
-        self.job = table.settings["exporter_job"]
-        self.series = self.name(self.spec["series"])
+        self.job = table.settings.exporter_job
+        self.series = self.name(self.spec.series)
 
     def name(self, series: str) -> str:
         """A test series with the vendor's name and the exporter job filled in."""
         return series.replace("$vendor", self.vendor_name).replace("$exporter_job", self.job)
 
     def inputs(self, timeline: Timeline, breach: bool) -> list[dict[str, str]]:
-        kind = self.spec["kind"]
+        kind = self.spec.kind
         above = timeline.above if breach else (lambda _minute: False)
         series = getattr(self, f"_inputs_{kind}")(timeline, above)
         constants = [
             {
-                "series": self.name(c["series"]),
-                "values": f"{promql.number(c['value'])}x{timeline.end - 1}",
+                "series": self.name(constant.series),
+                "values": f"{promql.number(constant.value)}x{timeline.end - 1}",
             }
-            for c in self.spec.get("constant_series", [])
+            for constant in self.spec.constant_series
         ]
         return series + constants
 
     def value(self, timeline: Timeline, minute: int) -> float | None:
         """The alert expression's value at `minute` of the breach scenario."""
-        return getattr(self, f"_value_{self.spec['kind']}")(timeline, minute)
+        return getattr(self, f"_value_{self.spec.kind}")(timeline, minute)
 
     # counter: per-minute increments; the row divides a windowed increase.
+    @property
+    def _window(self) -> int:
+        assert self.spec.window_minutes is not None  # thresholds.TEST_FIELDS
+        return self.spec.window_minutes
+
+    @property
+    def _divisor(self) -> float:
+        assert self.spec.divisor is not None  # thresholds.TEST_FIELDS
+        return self.spec.divisor
+
+    @property
+    def _buckets(self) -> tuple[float, float, float]:
+        assert self.spec.buckets is not None  # thresholds.TEST_FIELDS
+        return self.spec.buckets
+
     def _increment(self, above: bool) -> float:
-        below = self.threshold * self.spec["divisor"] / self.spec["window_minutes"]
+        below = self.threshold * self._divisor / self._window
         return below + 1 if above else below
 
     def _inputs_counter(self, timeline: Timeline, above: Callable[[int], bool]) -> list:
@@ -124,25 +134,25 @@ class Drive:
         return [{"series": self.series, "values": " ".join(values)}]
 
     def _value_counter(self, timeline: Timeline, minute: int) -> float:
-        window = range(minute - self.spec["window_minutes"] + 1, minute + 1)
+        window = range(minute - self._window + 1, minute + 1)
         increase = sum(self._increment(timeline.above(m)) for m in window)
-        return increase / self.spec["divisor"]
+        return increase / self._divisor
 
     # gauge: a level.
     def _inputs_gauge(self, timeline: Timeline, above: Callable[[int], bool]) -> list:
         levels = [
-            _level(self.spec, self.row, self.threshold, "above" if above(m) else "below")
+            _level(self.row, self.threshold, "above" if above(m) else "below")
             for m in range(timeline.end)
         ]
         return [{"series": self.series, "values": " ".join(promql.number(v) for v in levels)}]
 
     def _value_gauge(self, timeline: Timeline, minute: int) -> float:
         side = "above" if timeline.above(minute) else "below"
-        return _level(self.spec, self.row, self.threshold, side)
+        return _level(self.row, self.threshold, side)
 
     # histogram: observations just under the threshold bucket boundary, or just over.
     def _inputs_histogram(self, timeline: Timeline, above: Callable[[int], bool]) -> list:
-        low, boundary, high = self.spec["buckets"]
+        low, boundary, high = self._buckets
         counts: dict[str, list[int]] = {promql.number(b): [0] for b in (low, boundary, high)}
         counts["+Inf"] = [0]
         for minute in range(1, timeline.end):
@@ -159,8 +169,8 @@ class Drive:
         ]
 
     def _value_histogram(self, timeline: Timeline, minute: int) -> float:
-        low, boundary, high = self.spec["buckets"]
-        window = self.spec["window_minutes"]
+        low, boundary, high = self._buckets
+        window = self._window
         over = sum(timeline.above(m) for m in range(minute - window + 1, minute + 1))
         total = window * OBSERVATIONS_PER_MINUTE
         under_boundary = total - over * OBSERVATIONS_PER_MINUTE
@@ -176,8 +186,8 @@ class Drive:
     def _value_deadline(self, timeline: Timeline, minute: int) -> float:
         stamp = self._value_gauge(timeline, minute)
         elapsed = minute * 60 - stamp
-        sign = 1 if self.spec["direction"] == "since" else -1
-        return sign * elapsed / self.spec["divisor"]
+        sign = 1 if self.spec.direction == "since" else -1
+        return sign * elapsed / self._divisor
 
     # timestamp: a "last run" time that follows the clock, then freezes.
     def _stamp(self, timeline: Timeline, above: Callable[[int], bool], minute: int) -> int:
@@ -190,7 +200,7 @@ class Drive:
 
     def _value_timestamp(self, timeline: Timeline, minute: int) -> float:
         stamp = self._stamp(timeline, timeline.above, minute)
-        return (minute * 60 - stamp) / self.spec["divisor"]
+        return (minute * 60 - stamp) / self._divisor
 
     # absence: the series is present, then goes stale, then comes back.
     def _inputs_absence(self, timeline: Timeline, above: Callable[[int], bool]) -> list:
@@ -209,13 +219,14 @@ class Drive:
 class RowTests:
     """The generated test cases of one row for one vendor."""
 
-    def __init__(self, table: Table, row: dict[str, Any], vendor: Vendor | None) -> None:
+    def __init__(self, table: Table, row: AlertRow, vendor: Vendor | None) -> None:
         self.table = table
         self.row = row
-        self.vendor_name = vendor.name if vendor else row["static_labels"]["vendor"]
-        effective = table.effective(row, vendor) if vendor else None
-        self.threshold = effective.threshold if effective else row["threshold"]
-        self.for_minutes = minutes(effective.for_ if effective else row["for"])
+        # A row without a vendor matcher has a static vendor (thresholds checks it).
+        self.vendor_name: str = vendor.name if vendor else row.static_vendor or ""
+        effective = table.effective(row, vendor)
+        self.threshold = effective.threshold
+        self.for_minutes = effective.for_minutes
         self.drive = Drive(table, row, self.threshold, self.vendor_name)
         self.timeline = Timeline(
             above_start=BELOW_MINUTES,
@@ -225,34 +236,31 @@ class RowTests:
 
     def _holds(self, minute: int) -> bool:
         value = self.drive.value(self.timeline, minute)
-        return value is not None and COMPARE[self.row["op"]](value, self.threshold)
+        return value is not None and COMPARE[self.row.op](value, self.threshold)
 
     def _sub(self, text: str) -> str:
-        return text.replace("$exporter_job", self.table.settings["exporter_job"])
+        return text.replace("$exporter_job", self.table.settings.exporter_job)
 
-    def expected_alert(self, labels: dict[str, str], value: float) -> dict[str, Any]:
+    def expected_alert(self, labels: Mapping[str, str], value: float) -> dict[str, Any]:
         row = self.row
         expression_labels = {k: self._sub(v) for k, v in labels.items() if v != ""}
-        if promql.has_static_cause(row):
-            static_cause = {}
-        else:
-            static_cause = {"cause": row["cause"]["default"]}
-            expression_labels.update(static_cause)
-        all_labels = {**expression_labels, **rules.labels(self.table, row)}
+        if not row.cause.is_static:
+            expression_labels["cause"] = row.cause.default
+        all_labels = {**expression_labels, **alerting.labels(self.table, row)}
         annotations = {
             key: render_template(text, expression_labels, value)
-            for key, text in rules.annotations(self.table, row).items()
+            for key, text in alerting.annotations(self.table, row).items()
         }
         return {"exp_labels": all_labels, "exp_annotations": annotations}
 
     def _firing_labels(self) -> dict[str, str]:
-        base = {} if "vendor" in self.row.get("static_labels", {}) else {"vendor": self.vendor_name}
-        return {**base, **self.row["test"].get("labels", {})}
+        base = {} if self.row.static_vendor else {"vendor": self.vendor_name}
+        return {**base, **self.row.test.labels}
 
     def _check(self, minute: int, alerts: list[dict[str, Any]], name: str = "") -> dict:
         return {
             "eval_time": f"{minute}m",
-            "alertname": name or self.row["alert"],
+            "alertname": name or self.row.name,
             "exp_alerts": alerts,
         }
 
@@ -262,14 +270,14 @@ class RowTests:
     def _others_present(self) -> list[dict[str, str]]:
         """For an absence row, the other vendors' series exist throughout, so only this
         vendor's absent() rule can fire in its own breach and below cases."""
-        if self.row["test"]["kind"] != "absence":
+        if self.row.test.kind != "absence":
             return []
         return [
             {
-                "series": self.row["test"]["series"].replace("$vendor", other.name),
+                "series": self.row.test.series.replace("$vendor", other.name),
                 "values": f"1+0x{self.timeline.end}",
             }
-            for other in row_targets(self.table, self.row)
+            for other in self.table.targets(self.row)
             if other is not None and other.name != self.vendor_name
         ]
 
@@ -279,9 +287,9 @@ class RowTests:
         onset = next((m for m in range(line.above_start, line.above_end) if self._holds(m)), None)
         fires_at = (onset or 0) + self.for_minutes
         if onset is None or fires_at >= line.above_end:
-            raise TestSpecError(f"{self.row['alert']}: the test's ABOVE phase never fires")
+            raise TestSpecError(f"{self.row.name}: the test's ABOVE phase never fires")
         if not all(self._holds(m) for m in range(onset, fires_at + 1)):
-            raise TestSpecError(f"{self.row['alert']}: the condition does not hold for `for`")
+            raise TestSpecError(f"{self.row.name}: the condition does not hold for `for`")
         value = self.drive.value(line, fires_at)
         assert value is not None
         checks = [self._check(line.above_start - 1, [])]
@@ -302,21 +310,19 @@ class RowTests:
 
         With no series at all, a per-vendor gap alert fires for every vendor it covers.
         """
-        gap_name = self.row["gap_alert"]
+        gap_name = self.row.gap_alert
         if gap_name is None:
             return self._case([], [self._check(self.timeline.end - 1, [])])
         gap_row = self.table.alert(gap_name)
-        gaps = [RowTests(self.table, gap_row, v) for v in row_targets(self.table, gap_row)]
+        gaps = [RowTests(self.table, gap_row, v) for v in self.table.targets(gap_row)]
         gap_alerts = [
-            gap.expected_alert(
-                gap_row["test"].get("absent_labels", {"vendor": gap.vendor_name}), 1.0
-            )
+            gap.expected_alert(gap_row.test.absent_labels or {"vendor": gap.vendor_name}, 1.0)
             for gap in gaps
         ]
         # Every vendor's gap alert must be firing: check once the slowest one is due.
         gap_check = max(gap.for_minutes for gap in gaps)
         checks = [self._check(gap_check, gap_alerts, gap_name)]
-        if gap_name != self.row["alert"]:
+        if gap_name != self.row.name:
             checks.append(self._check(gap_check, []))
         return self._case([], checks)
 
@@ -333,23 +339,15 @@ def rule_files_for_tests(table: Table, group_name: str) -> list[str]:
 
     Loading only these keeps promtool fast: it evaluates every loaded rule each minute.
     """
-    needed = {rules.RECORDING_GROUP, group_name}
+    needed = {alerting.RECORDING_GROUP, group_name}
     needed |= {
-        table.alert(row["gap_alert"])["group"]
-        for row in table.rows_in(group_name)
-        if row["gap_alert"]
+        table.alert(row.gap_alert).group for row in table.rows_in(group_name) if row.gap_alert
     }
     return [
-        f"../{rules.rule_file_path(group['name'])}"
-        for group in rules.groups(table)
-        if group["name"] in needed
+        f"../{alerting.rule_file_path(name)}"
+        for name in alerting.group_names(table)
+        if name in needed
     ]
-
-
-def row_targets(table: Table, row: dict[str, Any]) -> list[Vendor | None]:
-    if "$vendor_matcher" not in row["expr"]:
-        return [None]
-    return [v for v in table.vendors if table.applies(row, v)]
 
 
 def render(table: Table) -> dict[str, dict[str, Any]]:
@@ -357,16 +355,16 @@ def render(table: Table) -> dict[str, dict[str, Any]]:
     for group in table.groups:
         cases = [
             case
-            for row in table.rows_in(group["name"])
-            for vendor in row_targets(table, row)
+            for row in table.rows_in(group.name)
+            for vendor in table.targets(row)
             for case in RowTests(table, row, vendor).cases()
         ]
-        files[test_file_path(group["name"])] = {
-            "rule_files": rule_files_for_tests(table, group["name"]),
-            "evaluation_interval": table.settings["evaluation_interval"],
+        files[test_file_path(group.name)] = {
+            "rule_files": rule_files_for_tests(table, group.name),
+            "evaluation_interval": table.settings.evaluation_interval,
             # Prometheus runs groups independently; the tests pin the recording group
             # first so `cause` never lags by one evaluation.
-            "group_eval_order": [rules.RECORDING_GROUP, group["name"]],
+            "group_eval_order": [alerting.RECORDING_GROUP, group.name],
             "tests": cases,
         }
     return files

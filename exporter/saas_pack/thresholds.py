@@ -1,15 +1,35 @@
-"""Load rules/thresholds.yaml, validate it, and resolve per-vendor effective values."""
+"""Load rules/thresholds.yaml, validate it, and build the typed table (spec.py).
+
+Validation has two layers: the JSON schema (structure, with the row and field of each
+mistake), then the checks a schema cannot express (names that must refer to each other,
+the fields each kind of test needs), run on the typed objects.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
+
+from .spec import (
+    ANY_PROBE,
+    AlertRow,
+    CauseBranch,
+    CauseRule,
+    ConstantSeries,
+    Group,
+    Kubernetes,
+    Override,
+    Priority,
+    RunbookAction,
+    Settings,
+    Table,
+    TestSpec,
+    Vendor,
+)
 
 THRESHOLDS_PATH = Path("rules/thresholds.yaml")
 SCHEMA_PATH = Path("rules/thresholds.schema.json")
@@ -17,68 +37,6 @@ SCHEMA_PATH = Path("rules/thresholds.schema.json")
 
 class ThresholdsError(ValueError):
     """The threshold table is invalid; the message names the row and field."""
-
-
-@dataclass(frozen=True)
-class Vendor:
-    name: str
-    display_name: str
-    status_page_url: str
-    probes: tuple[str, ...]
-    in_app: bool
-    overrides: dict[str, dict[str, Any]]
-    # action key -> this vendor's steps, replacing the table's generic ones
-    runbook_steps: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Effective:
-    """One alert row's values for one vendor, after that vendor's overrides."""
-
-    threshold: float
-    for_: str
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class Table:
-    settings: dict[str, Any]
-    priorities: dict[str, dict[str, str]]
-    vendors: tuple[Vendor, ...]
-    groups: tuple[dict[str, str], ...]
-    alerts: tuple[dict[str, Any], ...]
-    runbook_actions: dict[str, dict[str, Any]]
-
-    def rows_in(self, group_name: str) -> list[dict[str, Any]]:
-        return [row for row in self.alerts if row["group"] == group_name]
-
-    def alert(self, name: str) -> dict[str, Any]:
-        return next(row for row in self.alerts if row["alert"] == name)
-
-    def effective(self, row: dict[str, Any], vendor: Vendor) -> Effective:
-        override = vendor.overrides.get(row["alert"], {})
-        return Effective(
-            threshold=override.get("threshold", row["threshold"]),
-            for_=override.get("for", row["for"]),
-            enabled=override.get("enabled", True),
-        )
-
-    def applies(self, row: dict[str, Any], vendor: Vendor) -> bool:
-        """Whether the vendor has the series the row reads, and has not disabled it."""
-        if not self.effective(row, vendor).enabled:
-            return False
-        if row["source"] == "in_app":
-            return vendor.in_app
-        needed = row.get("requires_probe")
-        if needed is None:
-            return True
-        if needed == "any":
-            return bool(vendor.probes)
-        wanted = needed if isinstance(needed, list) else [needed]
-        return any(probe in vendor.probes for probe in wanted)
-
-    def severity(self, priority: str) -> str:
-        return self.priorities[priority]["severity"]
 
 
 def _path_text(path: Any) -> str:
@@ -115,65 +73,91 @@ def _schema_message(document: dict[str, Any], error: jsonschema.ValidationError)
     return f"{where}: {detail}"
 
 
-def _semantic_errors(document: dict[str, Any]) -> list[str]:
+# The test fields each kind of generated test reads (promtool_tests.Drive).
+TEST_FIELDS = {
+    "counter": ("window_minutes", "divisor"),
+    "histogram": ("window_minutes", "buckets"),
+    "deadline": ("direction", "divisor"),
+    "timestamp": ("divisor",),
+    "gauge": (),
+    "absence": (),
+}
+# Ops for which a gauge test can derive its levels (threshold, threshold +- 1).
+DERIVED_LEVEL_OPS = (">", ">=", "<", "<=")
+
+
+def _row_errors(table: Table, index: int, row: AlertRow, first_index: dict[str, int]) -> list[str]:
+    where = f"alerts[{index}] ({row.name})"
     errors: list[str] = []
-    groups = {group["name"] for group in document["groups"]}
-    names: dict[str, int] = {}
-    actions = set(document["runbook_actions"])
-    for index, row in enumerate(document["alerts"]):
-        where = f"alerts[{index}] ({row['alert']})"
-        if row["alert"] in names:
-            errors.append(f"{where}: alert name already used by alerts[{names[row['alert']]}]")
-        names.setdefault(row["alert"], index)
-        if row["group"] not in groups:
+    if first_index[row.name] != index:
+        errors.append(f"{where}: alert name already used by alerts[{first_index[row.name]}]")
+    groups = sorted(group.name for group in table.groups)
+    if row.group not in groups:
+        errors.append(f"{where} field group: expected one of {groups}, got {row.group!r}")
+    actions = sorted(table.runbook_actions)
+    for key in row.runbook:
+        if key not in table.runbook_actions:
             errors.append(
-                f"{where} field group: expected one of {sorted(groups)}, got {row['group']!r}"
+                f"{where} field runbook: unknown runbook key {key!r}; expected one of {actions}"
             )
-        for key in row["runbook"]:
-            if key not in actions:
+    if "$vendor_matcher" not in row.expr and "$exporter_job" not in row.expr:
+        errors.append(f"{where} field expr: expected a $vendor_matcher (or $exporter_job) selector")
+    if not row.per_vendor_series and row.static_vendor is None:
+        errors.append(
+            f"{where} field static_labels: a row without $vendor_matcher needs a static "
+            "vendor label (its runbook directory)"
+        )
+    test = row.test
+    for name in TEST_FIELDS[test.kind]:
+        if getattr(test, name) is None:
+            errors.append(f"{where} field test.{name}: a {test.kind} test needs {name}")
+    if test.kind == "histogram" and test.buckets and row.threshold != test.buckets[1]:
+        errors.append(
+            f"{where} field threshold: a histogram threshold must be a bucket boundary, "
+            f"expected {test.buckets[1]} (test.buckets[1]), got {row.threshold}"
+        )
+    levels_needed = test.kind in ("gauge", "deadline") and row.op not in DERIVED_LEVEL_OPS
+    if levels_needed and (test.below is None or test.above is None):
+        errors.append(
+            f"{where} field test: a {test.kind} test of op {row.op!r} needs below and above"
+        )
+    return errors
+
+
+def _semantic_errors(table: Table) -> list[str]:
+    errors: list[str] = []
+    first_index: dict[str, int] = {}
+    for index, row in enumerate(table.alerts):
+        first_index.setdefault(row.name, index)
+    for index, row in enumerate(table.alerts):
+        errors += _row_errors(table, index, row, first_index)
+    for index, row in enumerate(table.alerts):
+        if row.gap_alert is not None and row.gap_alert not in first_index:
+            errors.append(
+                f"alerts[{index}] ({row.name}) field gap_alert: unknown alert {row.gap_alert!r}"
+            )
+    actions = sorted(table.runbook_actions)
+    for index, vendor in enumerate(table.vendors):
+        where = f"vendors[{index}] ({vendor.name})"
+        for alert in vendor.overrides:
+            if alert not in first_index:
+                errors.append(f"{where} field overrides: unknown alert {alert!r}")
+        for key in vendor.runbook_steps:
+            if key not in table.runbook_actions:
                 errors.append(
-                    f"{where} field runbook: unknown runbook key {key!r}; "
-                    f"expected one of {sorted(actions)}"
-                )
-        if "$vendor_matcher" not in row["expr"] and "$exporter_job" not in row["expr"]:
-            errors.append(
-                f"{where} field expr: expected a $vendor_matcher (or $exporter_job) selector"
-            )
-        if row["test"]["kind"] == "histogram" and row["threshold"] != row["test"]["buckets"][1]:
-            errors.append(
-                f"{where} field threshold: a histogram threshold must be a bucket boundary, "
-                f"expected {row['test']['buckets'][1]} (test.buckets[1]), got {row['threshold']}"
-            )
-    for index, row in enumerate(document["alerts"]):
-        gap = row["gap_alert"]
-        if gap is not None and gap not in names:
-            errors.append(
-                f"alerts[{index}] ({row['alert']}) field gap_alert: unknown alert {gap!r}"
-            )
-    for index, vendor in enumerate(document["vendors"]):
-        for alert in vendor["overrides"]:
-            if alert not in names:
-                errors.append(
-                    f"vendors[{index}] ({vendor['name']}) field overrides: unknown alert {alert!r}"
-                )
-        for key in vendor.get("runbook_actions", {}):
-            if key not in actions:
-                errors.append(
-                    f"vendors[{index}] ({vendor['name']}) field runbook_actions: unknown "
-                    f"runbook key {key!r}; expected one of {sorted(actions)}"
+                    f"{where} field runbook_actions: unknown runbook key {key!r}; "
+                    f"expected one of {actions}"
                 )
     return errors
 
 
-def validate(document: Any, schema: dict[str, Any]) -> None:
-    """Raise ThresholdsError listing every problem, one per line."""
-    if not isinstance(document, dict):
-        raise ThresholdsError("thresholds: expected a mapping at the top level")
+def _schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     problems = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    messages = [_schema_message(document, error) for error in problems]
-    if not messages:
-        messages = _semantic_errors(document)
+    return [_schema_message(document, error) for error in problems]
+
+
+def _fail(messages: list[str]) -> None:
     if messages:
         raise ThresholdsError("invalid threshold table:\n" + "\n".join(messages))
 
@@ -185,24 +169,120 @@ def load(root: Path) -> Table:
 
 
 def parse(document: Any, schema: dict[str, Any]) -> Table:
-    validate(document, schema)
-    vendors = tuple(
-        Vendor(
-            name=v["name"],
-            display_name=v["display_name"],
-            status_page_url=v["status_page_url"],
-            probes=tuple(v["probes"]),
-            in_app=v["in_app"],
-            overrides=v["overrides"],
-            runbook_steps={k: a["steps"] for k, a in v.get("runbook_actions", {}).items()},
-        )
-        for v in document["vendors"]
+    """The typed table; ThresholdsError listing every problem, one per line."""
+    if not isinstance(document, dict):
+        raise ThresholdsError("thresholds: expected a mapping at the top level")
+    _fail(_schema_errors(document, schema))
+    table = _build(document)
+    _fail(_semantic_errors(table))
+    return table
+
+
+# --- building the typed objects from a schema-valid document ------------------------
+
+
+def _settings(data: dict[str, Any]) -> Settings:
+    kubernetes = data["kubernetes"]
+    return Settings(
+        runbook_base_url=data["runbook_base_url"],
+        dashboard_base_url=data["dashboard_base_url"],
+        dashboard_uid=data["dashboard_uid"],
+        exporter_job=data["exporter_job"],
+        evaluation_interval=data["evaluation_interval"],
+        kubernetes=Kubernetes(kubernetes["name"], dict(kubernetes["labels"])),
     )
+
+
+def _override(data: dict[str, Any]) -> Override:
+    return Override(
+        threshold=data.get("threshold"), for_=data.get("for"), enabled=data.get("enabled", True)
+    )
+
+
+def _vendor(data: dict[str, Any]) -> Vendor:
+    return Vendor(
+        name=data["name"],
+        display_name=data["display_name"],
+        status_page_url=data["status_page_url"],
+        probes=tuple(data["probes"]),
+        in_app=data["in_app"],
+        overrides={alert: _override(o) for alert, o in data["overrides"].items()},
+        runbook_steps={
+            key: tuple(action["steps"]) for key, action in data.get("runbook_actions", {}).items()
+        },
+    )
+
+
+def _test(data: dict[str, Any]) -> TestSpec:
+    buckets = data.get("buckets")
+    return TestSpec(
+        kind=data["kind"],
+        series=data["series"],
+        labels=dict(data.get("labels", {})),
+        absent_labels=data.get("absent_labels"),
+        below=data.get("below"),
+        above=data.get("above"),
+        window_minutes=data.get("window_minutes"),
+        divisor=data.get("divisor"),
+        buckets=tuple(buckets) if buckets else None,
+        direction=data.get("direction"),
+        constant_series=tuple(
+            ConstantSeries(c["series"], c["value"]) for c in data.get("constant_series", [])
+        ),
+    )
+
+
+def _cause(data: dict[str, Any]) -> CauseRule:
+    return CauseRule(
+        vendor_incident=data["vendor_incident"],
+        default=data["default"],
+        when=tuple(CauseBranch(w["cause"], w["meaning"], w["expr"]) for w in data.get("when", [])),
+    )
+
+
+def _alert(data: dict[str, Any]) -> AlertRow:
+    # One probe name, or a list of them, becomes a tuple; None and "any" stay.
+    needed = data.get("requires_probe")
+    if isinstance(needed, list) or (isinstance(needed, str) and needed != ANY_PROBE):
+        needed = tuple(needed) if isinstance(needed, list) else (needed,)
+    return AlertRow(
+        name=data["alert"],
+        group=data["group"],
+        source=data["source"],
+        priority=data["priority"],
+        meaning=data["meaning"],
+        summary=data["summary"],
+        description=data["description"],
+        expr=data["expr"],
+        op=data["op"],
+        threshold=data["threshold"],
+        unit=data["unit"],
+        for_=data["for"],
+        by=tuple(data["by"]),
+        cause=_cause(data["cause"]),
+        runbook=tuple(data["runbook"]),
+        dashboard_panel=data["dashboard_panel"],
+        gap_alert=data["gap_alert"],
+        test=_test(data["test"]),
+        static_labels=dict(data.get("static_labels", {})),
+        also_absent=data.get("also_absent", False),
+        per_vendor=data.get("per_vendor", False),
+        requires_probe=needed,
+    )
+
+
+def _build(document: dict[str, Any]) -> Table:
     return Table(
-        settings=document["settings"],
-        priorities=document["priorities"],
-        vendors=vendors,
-        groups=tuple(document["groups"]),
-        alerts=tuple(document["alerts"]),
-        runbook_actions=document["runbook_actions"],
+        settings=_settings(document["settings"]),
+        priorities={
+            name: Priority(name, p["severity"], p["definition"], p["response_time"])
+            for name, p in document["priorities"].items()
+        },
+        vendors=tuple(_vendor(v) for v in document["vendors"]),
+        groups=tuple(Group(g["name"], g["title"]) for g in document["groups"]),
+        alerts=tuple(_alert(row) for row in document["alerts"]),
+        runbook_actions={
+            key: RunbookAction(key, a["title"], a["branch"], tuple(a["steps"]))
+            for key, a in document["runbook_actions"].items()
+        },
     )

@@ -2,8 +2,9 @@
 
 Exit codes: 0 bundle written with every item, 3 bundle written but some items could
 not be collected (listed in manifest.json and on stderr), 1 the bundle could not be
-written, 2 usage error. No key ever goes in: the config is copied with key values
-removed, and every member passes through the redactor.
+written, 2 usage error (flags, a config file that cannot be read). No key ever goes
+in: the config is copied with key values removed, and every member passes through the
+redactor.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import os
 import platform
 import sys
 import tarfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 import yaml
@@ -29,13 +28,22 @@ import yaml
 from .. import __version__
 from ..config import ConfigError, load_config
 from ..redaction import REDACTED, redact
-from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
+from .common import read_raw_config, require_readable, statuspage_urls
 from .common import window as window_of
+from .frame import (
+    Abort,
+    Command,
+    Context,
+    common_flags,
+    exporter_flag,
+    prometheus_flag,
+    timeout_flag,
+    window_flag,
+)
 from .history import utc
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import DOCUMENTS, fetch
 
-PROG = "saas-exporter bundle"
 EXIT_WRITE = 1
 EXIT_PARTIAL = 3
 # The rule pack's key series, as range queries (file name -> PromQL).
@@ -65,22 +73,64 @@ SAFE_ACCOUNT_FIELDS = ("name", "api_key_file", "api_key_env", "expected_account_
 SECRET_WORDS = ("key", "token", "secret", "password", "credential")
 
 
+@dataclass(frozen=True)
+class Item:
+    """One piece of evidence: the member it became, or why it could not be collected."""
+
+    file: str | None
+    source: str
+    ok: bool
+    error: str
+
+
 @dataclass
 class Collected:
     members: dict[str, bytes] = field(default_factory=dict)
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
     def add(self, name: str, source: str, data: bytes | None, error: str = "") -> None:
         ok = data is not None and not error
-        self.items.append(
-            {"file": name if ok else None, "source": source, "ok": ok, "error": error}
-        )
+        self.items.append(Item(name if ok else None, source, ok, error))
         if data is not None and ok:
             self.members[name] = data
 
     @property
-    def failures(self) -> list[dict[str, Any]]:
-        return [item for item in self.items if not item["ok"]]
+    def failures(self) -> list[Item]:
+        return [item for item in self.items if not item.ok]
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    file: str
+    items: tuple[Item, ...]
+    files: int
+
+    @property
+    def failures(self) -> list[Item]:
+        return [item for item in self.items if not item.ok]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.failures else 0
+
+    @property
+    def notes(self) -> list[str]:
+        return [f"not collected: {item.source}: {item.error}" for item in self.failures]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "exit_code": self.exit_code,
+            "collected": len(self.items) - len(self.failures),
+            "files": self.files,
+            "items": [asdict(item) for item in self.items],
+        }
+
+    def to_text(self, colour: bool) -> str:
+        collected = len(self.items) - len(self.failures)
+        return (
+            f"{self.file}: {collected} of {len(self.items)} items collected ({self.files} files)\n"
+        )
 
 
 def sanitize_config(raw: Any) -> Any:
@@ -185,23 +235,6 @@ def _write(path: Path, root: str, members: dict[str, bytes], mtime: float) -> No
             tar.addfile(info, io.BytesIO(data))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Collect the evidence into one tar.gz: exporter /metrics and /health, "
-        "range queries of the pack's key series, the ALERTS history, the vendors' status page "
-        "incidents, the config without secrets, versions. Exit 0 complete, 3 partial, "
-        "1 not written, 2 usage error.",
-    )
-    parser.add_argument("--prometheus-url", required=True)
-    parser.add_argument("--since", default="2h", help="how far back (30m, 2h, 1d)")
-    parser.add_argument("--out", help="the tar.gz to write (default: saas-bundle-<time>.tar.gz)")
-    parser.add_argument("--exporter-url", help="a running exporter: its /metrics and /health")
-    add_config_flag(parser)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    return parser
-
-
 def _config_members(path: str, bundle: Collected) -> dict[str, str]:
     """Adds the sanitized config; returns the status page URLs it names."""
     # Loading registers the keys with the redactor, so even a key that does not look
@@ -218,22 +251,13 @@ def _config_members(path: str, bundle: Collected) -> dict[str, str]:
     return statuspage_urls(raw)
 
 
-def run(
-    argv: Sequence[str],
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-    clock: Callable[[], float] = time.time,
-) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    args = _parser().parse_args(list(argv))
-    span = window_of(PROG, args.since, clock, err)
-    if span is None:
-        return EXIT_USAGE
-    window, step = span
+def gather(args: argparse.Namespace, context: Context) -> BundleReport:
+    window, step = window_of(args.since, context.clock)
+    require_readable(args.config_file)
     end = window[1]
     stamp = utc(end).strftime("%Y%m%dT%H%M%SZ")
     root = f"saas-bundle-{stamp}"
-    target = Path(args.out or f"{root}.tar.gz")
+    target = Path(args.bundle_file or f"{root}.tar.gz")
     bundle = Collected()
     urls = _config_members(args.config_file, bundle)
     prometheus = PrometheusClient(args.prometheus_url, args.timeout)
@@ -253,7 +277,7 @@ def run(
         "prometheus_url": args.prometheus_url,
         "exporter_url": args.exporter_url,
         "config_file": args.config_file,
-        "items": bundle.items,
+        "items": [asdict(item) for item in bundle.items],
     }
     members = {
         name: redact(data.decode("utf-8", "replace")).encode()
@@ -263,12 +287,35 @@ def run(
     try:
         _write(target, root, members, end)
     except OSError as error:
-        print(f"{PROG}: cannot write {target}: {error.strerror or error}", file=err)
-        return EXIT_WRITE
-    for item in bundle.failures:
-        print(f"{PROG}: not collected: {item['source']}: {redact(item['error'])}", file=err)
-    collected = len(bundle.items) - len(bundle.failures)
-    out.write(
-        f"{target}: {collected} of {len(bundle.items)} items collected ({len(members)} files)\n"
+        raise Abort(EXIT_WRITE, f"cannot write {target}: {error.strerror or error}") from None
+    return BundleReport(str(target), tuple(bundle.items), len(members))
+
+
+def _own_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        dest="bundle_file",
+        help="the tar.gz to write (default: saas-bundle-<UTC time>.tar.gz)",
     )
-    return EXIT_PARTIAL if bundle.failures else 0
+
+
+COMMAND = Command(
+    name="bundle",
+    summary="while it is fresh: keep the evidence (metrics, alerts, status pages, "
+    "config without keys) in one tar.gz",
+    description="Collect the evidence into one tar.gz: exporter /metrics and /health, "
+    "range queries of the pack's key series, the ALERTS history, the vendors' status page "
+    "incidents, the config without secrets, versions. Exit 0 complete, 3 partial, "
+    "1 not written, 2 usage error (flags, unreadable config file).",
+    parents=lambda: (
+        common_flags(),
+        prometheus_flag(required=True),
+        exporter_flag(),
+        window_flag("2h"),
+        timeout_flag(),
+    ),
+    gather=gather,
+    add_arguments=_own_flags,
+)
+run = COMMAND.run

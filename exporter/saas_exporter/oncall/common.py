@@ -1,62 +1,50 @@
-"""What the on-call commands share: flags, config loading, exit codes, colour."""
+"""What the on-call commands read besides evidence: the config, the vendors, the window."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import yaml
 
 from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
 from ..vendor_kinds import KINDS
+from .frame import EXIT_USAGE, Abort
 from .promapi import parse_since, step_for
 
-# Every subcommand: 2 means the command could not run as asked (flags, config).
-EXIT_USAGE = 2
-DEFAULT_CONFIG = "saas-exporter.yml"
+
+def require_readable(path: str) -> None:
+    """Abort (exit 2) when the config file cannot be read at all: the command was asked
+    to use a config that is not there. What the file says is each command's business."""
+    try:
+        with Path(path).open("rb"):
+            pass
+    except OSError as err:
+        raise Abort(EXIT_USAGE, f"{path}: cannot read the config: {err.strerror or err}") from None
 
 
-def add_config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config.file",
-        dest="config_file",
-        default=DEFAULT_CONFIG,
-        help="the exporter's YAML config (default: %(default)s)",
-    )
-
-
-def add_output_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", choices=["text", "json"], default="text")
-
-
-def add_vendor_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--vendor", help="only this vendor (its `name` in the config)")
-
-
-def load_for_command(prog: str, path: str, err: TextIO = sys.stderr) -> ExporterConfig | None:
-    """The loaded config, or None after printing every problem with its path."""
+def load_or_abort(path: str) -> ExporterConfig:
+    """The loaded config; Abort (exit 2) listing every problem with its path."""
+    require_readable(path)
     try:
         return load_config(path)
     except ConfigError as error:
-        print(f"{prog}: invalid config {path}:", file=err)
-        for problem in error.problems:
-            print(f"  {problem}", file=err)
-        return None
+        problems = "".join(f"\n  {problem}" for problem in error.problems)
+        raise Abort(EXIT_USAGE, f"invalid config {path}:{problems}") from None
 
 
-def select_vendors(config: ExporterConfig, name: str | None) -> tuple[VendorConfig, ...] | str:
-    """The vendors to work on, or an error message naming the configured ones."""
+def select_vendors(config: ExporterConfig, name: str | None) -> tuple[VendorConfig, ...]:
+    """The vendors to work on; Abort (exit 2) naming the configured ones."""
     if name is None:
         return config.vendors
     for vendor in config.vendors:
         if vendor.name == name:
             return (vendor,)
     known = ", ".join(v.name for v in config.vendors)
-    return f"--vendor: no vendor named {name!r} in the config (configured: {known})"
+    raise Abort(
+        EXIT_USAGE, f"--vendor: no vendor named {name!r} in the config (configured: {known})"
+    )
 
 
 def read_raw_config(path: str) -> dict[str, Any]:
@@ -91,30 +79,11 @@ def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str,
     return urls
 
 
-def colour_enabled(stream: TextIO, env: dict[str, str] | None = None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    env = dict(os.environ) if env is None else env
-    if env.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-_CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
-
-
-def paint(text: str, colour: str, enabled: bool) -> str:
-    return f"\033[{_CODES[colour]}m{text}\033[0m" if enabled else text
-
-
-def window(
-    prog: str, since: str, clock: Callable[[], float], err: TextIO
-) -> tuple[tuple[float, float], float] | None:
-    """((start, end), range-query step) for `--since` back from now, or None after saying why."""
+def window(since: str, clock: Callable[[], float]) -> tuple[tuple[float, float], float]:
+    """((start, end), range-query step) for `--since` back from now; Abort (2) if invalid."""
     try:
         seconds = parse_since(since)
     except ValueError as error:
-        print(f"{prog}: --since: {error}", file=err)
-        return None
+        raise Abort(EXIT_USAGE, f"--since: {error}") from None
     end = clock()
     return (end - seconds, end), step_for(seconds)

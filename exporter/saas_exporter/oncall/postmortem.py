@@ -1,80 +1,29 @@
 """`saas-exporter postmortem`: the runbook's postmortem template, filled in from Prometheus.
 
 Exit codes: 0 draft written, 1 Prometheus could not be queried, 3 no Saas alert
-fired in the window (nothing to write up), 2 usage error.
+fired in the window (nothing to write up), 2 usage error (flags, a config file that
+cannot be read).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import TextIO
 
 import httpx
 
-from ..redaction import redact
-from .common import EXIT_USAGE, add_config_flag, read_raw_config, statuspage_urls
+from .common import read_raw_config, require_readable, statuspage_urls
 from .common import window as window_of
-from .history import Span, format_duration, identity, spans, utc
+from .frame import Abort, Command, Context, common_flags, prometheus_flag, timeout_flag, window_flag
+from .history import Span, identity, spans
+from .postmortem_report import Event, Postmortem, alert_name, draft
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import fetch, incident_updates
 
-PROG = "saas-exporter postmortem"
 EXIT_PROMETHEUS = 1
 EXIT_NOTHING = 3
 ALERTS = 'ALERTS{alertname=~"Saas.*"}'
 INCIDENTS = "saas_statuspage_incident_info"
-CAUSES = {
-    "vendor": "Vendor-side (cause=vendor): the vendor's status page showed an incident "
-    "while the alert fired.",
-    "integration": "Ours, integration (cause=integration): credentials, scopes or config; "
-    "the vendor reported no incident.",
-    "infrastructure": "Ours, infrastructure (cause=infrastructure): network, pods, the "
-    "exporter or monitoring.",
-}
-ERROR_TYPES = {
-    "SaasProbeAuthFailing": "authentication failure (401/403)",
-    "SaasApiAuthErrors": "authentication failure (401/403)",
-    "SaasProbeUnreachable": "API unreachable (5xx, timeouts)",
-    "SaasApiServerErrors": "server errors (5xx)",
-    "SaasProbeRateLimited": "rate limiting (429)",
-    "SaasApiRateLimited": "rate limiting (429)",
-    "SaasProbeHighLatency": "high latency",
-    "SaasApiHighLatency": "high latency",
-    "SaasAccountMismatch": "account mismatch",
-    "SaasCloudflareChallenge": "Cloudflare challenge",
-    "SaasVendorIncidentMajor": "vendor incident",
-    "SaasVendorIncidentMinor": "vendor incident",
-}
-
-
-def _todo(text: str) -> str:
-    return f"[TODO: {text}]"
-
-
-@dataclass(frozen=True)
-class Event:
-    at: float
-    text: str
-    # Within one query step, starts come before ends.
-    order: int = 1
-
-
-def _priority_rank(span: Span) -> int:
-    priority = span.labels.get("priority", "")
-    return int(priority[1:]) if priority[1:].isdigit() else 99
-
-
-def _alert_name(span: Span) -> str:
-    labels = span.labels
-    detail = [labels[k] for k in ("vendor", "account", "probe", "reason") if labels.get(k)]
-    tags = [f"{k}={labels[k]}" for k in ("priority", "cause") if labels.get(k)]
-    return f"{labels.get('alertname', '?')} ({'/'.join(detail)}; {', '.join(tags)})"
 
 
 def _identity(span: Span) -> tuple[tuple[str, str], ...]:
@@ -86,7 +35,7 @@ def alert_events(alert_spans: list[Span], step: float) -> list[Event]:
     firing = [s for s in alert_spans if s.labels.get("alertstate") == "firing"]
     events = []
     for span in alert_spans:
-        name = _alert_name(span)
+        name = alert_name(span)
         if span in firing:
             events.append(Event(span.start, f"firing: {name}"))
             if span.end is not None:
@@ -145,112 +94,6 @@ def update_events(vendor: str, updates, start: float, end: float, slack: float) 
     return events
 
 
-def _cause(top: list[Span]) -> str | None:
-    """The cause label of the top-priority alert that was firing last (latest knowledge)."""
-    latest = max(
-        top,
-        key=lambda s: (float("inf") if s.end is None else s.end, (s.end or 0.0) - s.start),
-    )
-    return latest.labels.get("cause")
-
-
-def _clock(ts: float, dated: bool) -> str:
-    return utc(ts).strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S")
-
-
-def render(
-    alert_spans: list[Span],
-    other_events: list[Event],
-    window: tuple[float, float],
-    step: float,
-    source: str,
-) -> str | None:
-    """The filled-in template, or None when no alert fired in the window."""
-    firing = [s for s in alert_spans if s.labels.get("alertstate") == "firing"]
-    if not firing:
-        return None
-    first = min(s.start for s in firing)
-    ongoing = any(s.end is None for s in firing)
-    last = window[1] if ongoing else max(s.end for s in firing if s.end is not None)
-    best = min(_priority_rank(s) for s in firing)
-    top = [s for s in firing if _priority_rank(s) == best]
-    lead = min(top, key=lambda s: s.start)
-    vendor = lead.labels.get("vendor", "")
-    error_type = ERROR_TYPES.get(lead.labels.get("alertname", ""), lead.labels.get("alertname"))
-    severity = f"P{best}" if best != 99 else _todo("no alert carried a priority label")
-    events = alert_events(alert_spans, step) + other_events
-    events.sort(key=lambda e: (e.at, e.order))
-    dated = utc(events[0].at).date() != utc(events[-1].at).date() if events else False
-    cause = _cause(top)
-    by_cause: dict[str, list[str]] = {}
-    for span in firing:
-        until = window[1] if span.end is None else span.end
-        by_cause.setdefault(span.labels.get("cause") or "unlabelled", []).append(
-            f"{span.labels.get('alertname')} ({format_duration(until - span.start)})"
-        )
-    if ongoing:
-        duration = (
-            f"{format_duration(last - first)} so far: still firing at {_clock(last, True)} UTC"
-        )
-    else:
-        duration = (
-            f"{format_duration(last - first)} (first alert firing {_clock(first, True)} UTC, "
-            f"last resolved {_clock(last, True)} UTC)"
-        )
-    lines = [
-        f"## Incident: {vendor.capitalize() or 'Vendor'} {error_type}",
-        f"**Date:** {utc(first).date().isoformat()}",
-        f"**Duration:** {duration}",
-        f"**Severity:** {severity} (highest priority that fired: {_alert_name(lead)})",
-        "",
-        "### Summary",
-        _todo("1-2 sentences: what broke, for whom, for how long"),
-        "",
-        "### Vendor-side or ours",
-        CAUSES.get(cause or "", _todo(f"the alerts carry no known cause label ({cause})")),
-        "",
-        "Alerts that fired, by cause label:",
-        *[f"- {c}: {', '.join(names)}" for c, names in sorted(by_cause.items())],
-        "",
-        _todo("confirm; if the cause label was wrong, say why"),
-        "",
-        "### Timeline (UTC)",
-        *[f"- {_clock(e.at, dated)} - {e.text}" for e in events],
-        "",
-        "### Root Cause",
-        _todo("technical explanation"),
-        "",
-        "### Impact",
-        f"- Users affected: {_todo('N')}",
-        f"- Revenue impact: {_todo('$X')}",
-        "",
-        "### Action Items",
-        f"- [ ] {_todo('preventive measure')} - {_todo('owner')} - {_todo('due date')}",
-        "",
-        "---",
-        f"Drafted by `saas-exporter postmortem` from {source}, window "
-        f"{_clock(window[0], True)} to {_clock(window[1], True)} UTC; alert times are "
-        f"accurate to the {step:g}s query step.",
-    ]
-    return redact("\n".join(lines)) + "\n"
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Draft the postmortem as Markdown from the ALERTS history: date, "
-        "duration, severity, a timeline of alert transitions and vendor incident updates, "
-        "vendor-side or ours. Exit 0 written, 1 Prometheus unreachable, 3 no alert fired, "
-        "2 usage error.",
-    )
-    parser.add_argument("--prometheus-url", required=True)
-    parser.add_argument("--since", default="6h", help="how far back (30m, 6h, 1d)")
-    parser.add_argument("--out", help="write the Markdown here instead of stdout")
-    add_config_flag(parser)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    return parser
-
-
 def vendor_events(
     args, vendors: set[str], window: tuple[float, float], slack: float
 ) -> tuple[list[Event], list[str]]:
@@ -273,18 +116,9 @@ def vendor_events(
     return events, problems
 
 
-def run(
-    argv: Sequence[str],
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-    clock: Callable[[], float] = time.time,
-) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    args = _parser().parse_args(list(argv))
-    span = window_of(PROG, args.since, clock, err)
-    if span is None:
-        return EXIT_USAGE
-    window, step = span
+def gather(args: argparse.Namespace, context: Context) -> Postmortem:
+    window, step = window_of(args.since, context.clock)
+    require_readable(args.config_file)
     end = window[1]
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:
@@ -296,25 +130,44 @@ def run(
             found[name] = spans(series, step, active)
         alert_spans, incident_spans = found["alerts"], found["incidents"]
     except PrometheusError as error:
-        print(f"{PROG}: {error}", file=err)
-        return EXIT_PROMETHEUS
+        raise Abort(EXIT_PROMETHEUS, str(error)) from None
     finally:
         client.close()
     vendors = {s.labels.get("vendor", "") for s in alert_spans}
-    events, problems = vendor_events(args, vendors, window, step)
-    for problem in problems:
-        print(f"{PROG}: {problem}", file=err)
-    document = render(
-        alert_spans, incident_events(incident_spans) + events, window, step, args.prometheus_url
-    )
+    page_events, problems = vendor_events(args, vendors, window, step)
+    events = alert_events(alert_spans, step) + incident_events(incident_spans) + page_events
+    document = draft(alert_spans, events, window, step, args.prometheus_url, tuple(problems))
     if document is None:
-        print(
-            f"{PROG}: no Saas alert fired in the last {args.since}: nothing to write up", file=err
+        raise Abort(
+            EXIT_NOTHING, f"no Saas alert fired in the last {args.since}: nothing to write up"
         )
-        return EXIT_NOTHING
-    if args.out:
-        Path(args.out).write_text(document, encoding="utf-8")
-        print(f"{PROG}: wrote {args.out}", file=err)
-    else:
-        out.write(document)
-    return 0
+    return document
+
+
+def _own_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        dest="report_file",
+        help="write the draft (Markdown, or JSON with --output json) here instead of stdout",
+    )
+
+
+COMMAND = Command(
+    name="postmortem",
+    summary="afterwards: draft the postmortem (timeline, severity, vendor-side or ours) "
+    "from the ALERTS history",
+    description="Draft the postmortem as Markdown from the ALERTS history: date, "
+    "duration, severity, a timeline of alert transitions and vendor incident updates, "
+    "vendor-side or ours. Exit 0 written, 1 Prometheus unreachable, 3 no alert fired, "
+    "2 usage error (flags, unreadable config file).",
+    parents=lambda: (
+        common_flags(),
+        prometheus_flag(required=True),
+        window_flag("6h"),
+        timeout_flag(),
+    ),
+    gather=gather,
+    add_arguments=_own_flags,
+)
+run = COMMAND.run

@@ -1,39 +1,28 @@
 """`saas-exporter preflight`: the production checklist's pre-flight, one call per endpoint.
 
 Exit codes: 0 every check passed, 1 at least one failed, 3 warnings only (CI/CD may
-gate a deploy on 0, or on 0 and 3), 2 usage error (flags, unknown --vendor). An
-invalid config is a failed check (exit 1): it is what a pre-flight is for.
+gate a deploy on 0, or on 0 and 3), 2 usage error (flags, a config file that cannot be
+read, unknown --vendor). An invalid config is a failed check (exit 1): it is what a
+pre-flight is for.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import stat
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 from ..config import AccountConfig, ConfigError, ExporterConfig, VendorConfig, load_config
 from ..probes import ProbeResult, targets_for
-from ..redaction import redact
 from ..revisions import revision_lifecycle
-from .common import (
-    EXIT_USAGE,
-    add_config_flag,
-    add_output_flag,
-    add_vendor_flag,
-    colour_enabled,
-    paint,
-    select_vendors,
-)
+from .common import require_readable, select_vendors
+from .frame import Command, Context, common_flags, paint, vendor_flag
 from .live import probe_once
 
-PROG = "saas-exporter preflight"
 EXIT_FAIL = 1
 EXIT_WARN = 3
 # Headroom below this share of the tightest window's limit is a warning.
@@ -249,77 +238,78 @@ def run_checks(
     return checks
 
 
-def exit_code(checks: list[Check]) -> int:
+def exit_code(checks: Sequence[Check]) -> int:
     worst = max((_RANK[c.status] for c in checks), default=0)
     return {0: 0, 1: EXIT_WARN, 2: EXIT_FAIL}[worst]
 
 
-def _render_text(checks: list[Check], code: int, out: TextIO) -> None:
-    colour = colour_enabled(out)
-    tint = {"pass": "green", "warn": "yellow", "fail": "red"}
-    lines = []
-    for c in checks:
-        where = "/".join(x for x in (c.vendor, c.account) if x) or "config"
+@dataclass(frozen=True)
+class PreflightReport:
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        status = {0: "pass", EXIT_WARN: "warn", EXIT_FAIL: "fail"}[self.exit_code]
+        return {
+            "status": status,
+            "exit_code": self.exit_code,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def to_text(self, colour: bool) -> str:
+        tint = {"pass": "green", "warn": "yellow", "fail": "red"}
+        lines = []
+        for c in self.checks:
+            where = "/".join(x for x in (c.vendor, c.account) if x) or "config"
+            lines.append(
+                f"{paint(c.status.upper(), tint[c.status], colour)}  {where:<20} "
+                f"{c.check:<20} {c.detail}"
+            )
+        code = self.exit_code
+        summary = {0: "all checks passed", EXIT_WARN: "warnings only", EXIT_FAIL: "FAILED"}[code]
+        counts = {s: sum(1 for c in self.checks if c.status == s) for s in ("pass", "warn", "fail")}
         lines.append(
-            f"{paint(c.status.upper(), tint[c.status], colour)}  {where:<20} "
-            f"{c.check:<20} {c.detail}"
+            f"preflight: {summary} ({counts['pass']} passed, {counts['warn']} warnings, "
+            f"{counts['fail']} failed; exit {code})"
         )
-    summary = {0: "all checks passed", EXIT_WARN: "warnings only", EXIT_FAIL: "FAILED"}[code]
-    counts = {s: sum(1 for c in checks if c.status == s) for s in ("pass", "warn", "fail")}
-    lines.append(
-        f"preflight: {summary} ({counts['pass']} passed, {counts['warn']} warnings, "
-        f"{counts['fail']} failed; exit {code})"
-    )
-    out.write(redact("\n".join(lines)) + "\n")
+        return "\n".join(lines) + "\n"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Pre-deploy checks: status page, key authenticates for the expected "
-        "account, scopes, rate-limit headroom, API revision, config sanity. Calls each vendor "
-        "endpoint once. Exit 0 all passed, 1 a failure, 3 warnings only, 2 usage error.",
-    )
-    add_config_flag(parser)
-    add_vendor_flag(parser)
-    add_output_flag(parser)
-    return parser
-
-
-def run(
-    argv: Sequence[str],
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-    clock: Callable[[], float] = time.time,
-) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    args = _parser().parse_args(list(argv))
+def gather(args: argparse.Namespace, context: Context) -> PreflightReport:
+    require_readable(args.config_file)
     try:
         config = load_config(args.config_file)
     except ConfigError as error:
-        checks = [Check("", "", "config", "fail", problem) for problem in error.problems]
-    else:
-        vendors = select_vendors(config, args.vendor)
-        if isinstance(vendors, str):
-            print(f"{PROG}: {vendors}", file=err)
-            return EXIT_USAGE
-        accounts = sum(len(v.accounts) for v in vendors)
-        checks = [
-            Check(
-                "",
-                "",
-                "config",
-                "pass",
-                f"{args.config_file}: valid; {len(vendors)} vendors, {accounts} accounts, "
-                "keys from files or the environment only",
-            )
-        ]
-        checks += run_checks(config, vendors, clock)
-    code = exit_code(checks)
-    if args.output == "json":
-        status = {0: "pass", EXIT_WARN: "warn", EXIT_FAIL: "fail"}[code]
-        document = {"status": status, "exit_code": code, "checks": [asdict(c) for c in checks]}
-        out.write(redact(json.dumps(document, indent=2)) + "\n")
-    else:
-        _render_text(checks, code, out)
-    return code
+        # An invalid config is what a pre-flight is for: a failed check, not a usage error.
+        return PreflightReport(
+            tuple(Check("", "", "config", "fail", problem) for problem in error.problems)
+        )
+    vendors = select_vendors(config, args.vendor)
+    accounts = sum(len(v.accounts) for v in vendors)
+    valid = Check(
+        "",
+        "",
+        "config",
+        "pass",
+        f"{args.config_file}: valid; {len(vendors)} vendors, {accounts} accounts, "
+        "keys from files or the environment only",
+    )
+    return PreflightReport((valid, *run_checks(config, vendors, context.clock)))
+
+
+COMMAND = Command(
+    name="preflight",
+    summary="before a deploy: is every vendor, key, scope and budget ready? "
+    "(exit 0 pass, 1 fail, 3 warnings only)",
+    description="Pre-deploy checks: status page, key authenticates for the expected "
+    "account, scopes, rate-limit headroom, API revision, config sanity. Calls each vendor "
+    "endpoint once. Exit 0 all passed, 1 a failure (an invalid config included), "
+    "3 warnings only, 2 usage error (flags, unreadable config file, unknown --vendor).",
+    parents=lambda: (common_flags(), vendor_flag()),
+    gather=gather,
+)
+run = COMMAND.run

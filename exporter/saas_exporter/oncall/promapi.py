@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from ..config import parse_duration
+from ..durations import parse_positive_duration
 
 # Prometheus refuses a range query of more than 11,000 points per series.
 MAX_POINTS = 11_000
-_DAYS = re.compile(r"^(\d+)d$")
 
 
 class PrometheusError(Exception):
@@ -27,14 +25,8 @@ class Series:
 
 
 def parse_since(text: str) -> float:
-    """`--since`: 30m, 2h, 6h, 1d; ValueError says what was expected."""
-    match = _DAYS.match(text)
-    if match:
-        return int(match[1]) * 86400.0
-    seconds = parse_duration(text)
-    if seconds <= 0:
-        raise ValueError(f"expected a positive duration like 30m, 2h or 1d, got {text!r}")
-    return seconds
+    """`--since`, a Prometheus duration (30m, 2h, 1d); ValueError says what was expected."""
+    return parse_positive_duration(text)
 
 
 def step_for(window_seconds: float) -> float:
