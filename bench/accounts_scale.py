@@ -16,7 +16,7 @@ import sys
 import time
 
 import httpx
-from saas_tools.drill.processes import free_port
+from saas_tools.stack.processes import free_port
 
 from saas_exporter.config import load_config_data
 from saas_exporter.exposition import IncrementalExposition
