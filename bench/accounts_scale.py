@@ -16,7 +16,7 @@ import sys
 import time
 
 import httpx
-from saas_tools.drill.processes import free_port
+from saas_tools.stack.processes import free_port
 
 from saas_exporter.config import load_config_data
 from saas_exporter.exposition import IncrementalExposition
@@ -74,7 +74,7 @@ def measure(accounts: int, sim_url: str) -> str:
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     key = runtime.targets[0].key
-    collector = runtime.http.renderer.exposition.collector
+    collector = runtime.renderer.exposition.collector
     cold, renders = [], []
     for _ in range(RENDERS):
         fresh = IncrementalExposition(collector, runtime.store)  # every target renders
@@ -83,7 +83,7 @@ def measure(accounts: int, sim_url: str) -> str:
         cold.append((time.perf_counter() - r0) * 1000)
         runtime.store.record_skip(key)  # one probe finished: one target re-renders
         r0 = time.perf_counter()
-        body = runtime.http.renderer.render()
+        body = runtime.renderer.render()
         renders.append((time.perf_counter() - r0) * 1000)
     with httpx.Client() as client:
         scrapes = []

@@ -7,12 +7,13 @@ import subprocess
 
 import pytest
 import yaml
-from saas_tools.drill.configs import (
-    ALERTMANAGER_CONFIG,
-    GroupTimers,
-    write_capture_alertmanager_config,
-)
-from saas_tools.drill.processes import AMTOOL, binary
+from saas_tools.checkout import Checkout
+from saas_tools.stack.configs import GroupTimers, write_capture_alertmanager_config
+from saas_tools.stack.processes import AMTOOL, binary
+
+from tests.conftest import REPO
+
+ALERTMANAGER_CONFIG = Checkout(REPO).alertmanager_config
 
 VENDORS = ("klaviyo", "clay")
 
@@ -39,6 +40,7 @@ def test_amtool_check_config_accepts_the_capture_copy(tmp_path):
     path = write_capture_alertmanager_config(
         tmp_path / "alertmanager.yml",
         "http://127.0.0.1:1",
+        ALERTMANAGER_CONFIG,
         timers=GroupTimers(),
         always_business_hours=True,
     )

@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from saas_tools.drill import alertmanager_api as api
-from saas_tools.drill.capture import CaptureServer, Delivery
-from saas_tools.drill.configs import GroupTimers, write_capture_alertmanager_config
+from saas_tools.checkout import Checkout
 from saas_tools.drill.notifications import slack_fields
-from saas_tools.drill.polling import poll
-from saas_tools.drill.processes import Server, start_alertmanager
+from saas_tools.stack import alertmanager_api as api
+from saas_tools.stack.capture import CaptureServer, Delivery
+from saas_tools.stack.configs import GroupTimers, write_capture_alertmanager_config
+from saas_tools.stack.polling import poll
+from saas_tools.stack.processes import Server, start_alertmanager
+
+from tests.conftest import REPO
 
 START = dt.datetime(2026, 11, 22, 10, 5, tzinfo=dt.UTC)
 RUNBOOKS = "https://runbooks.example.com/saas-exporter"
@@ -59,7 +62,11 @@ class Harness:
 def start(tmp_path, **options) -> Iterator[Harness]:
     capture = CaptureServer().start()
     config = write_capture_alertmanager_config(
-        tmp_path / "alertmanager.yml", capture.base_url, timers=GroupTimers(), **options
+        tmp_path / "alertmanager.yml",
+        capture.base_url,
+        Checkout(REPO).alertmanager_config,
+        timers=GroupTimers(),
+        **options,
     )
     am = start_alertmanager(config, tmp_path, log_level="debug")
     try:

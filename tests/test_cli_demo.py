@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from saas_tools.drill.processes import free_port
+from saas_tools.stack.processes import free_port
 
 from tests.conftest import KEY_ENV, TEST_KEY
 

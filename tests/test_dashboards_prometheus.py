@@ -15,15 +15,10 @@ import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from saas_pack import dashboards, spec, thresholds
 from saas_pack.queries import firing_by_priority
+from saas_tools.stack.prometheus_api import PrometheusAPI
 
 from tests.conftest import REPO
-from tests.dashboard_stack import (
-    APP_CALLS,
-    DEMO_FIRING,
-    PrometheusAPI,
-    dashboard_stack,
-    wait_until,
-)
+from tests.dashboard_stack import APP_CALLS, DEMO_FIRING, dashboard_stack, wait_until
 
 # Grafana's built-in intervals, at values that cover the test's few seconds of data.
 BUILTINS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
@@ -49,8 +44,8 @@ def rendered(table) -> list[dashboards.Rendered]:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory, table) -> Iterator[PrometheusAPI]:
     tmp = tmp_path_factory.mktemp("prometheus")
-    with dashboard_stack(tmp, table.settings.exporter_job) as stack:
-        yield stack.api
+    with dashboard_stack(tmp, table.settings.exporter_job) as api:
+        yield api
 
 
 def regex_escape(value: str) -> str:
@@ -101,7 +96,7 @@ def choices(api: PrometheusAPI, board: dict[str, Any]) -> list[dict[str, str]]:
 
 def run(api: PrometheusAPI, target: dict[str, Any], values: dict[str, str]) -> list:
     expr = substitute(target["expr"], values)
-    return api.instant(expr) if target.get("instant") else api.range(expr)
+    return api.query(expr) if target.get("instant") else api.query_range(expr)
 
 
 def finite(series: dict[str, Any]) -> bool:
@@ -136,7 +131,7 @@ def test_firing_alerts_by_priority_counts_the_pack_s_firing_alerts(prometheus, t
     names = {row.name for row in table.alerts}
 
     def both() -> tuple[dict[str, float], dict[str, float]]:
-        shown = {s["metric"]["priority"]: float(s["value"][1]) for s in prometheus.instant(expr)}
+        shown = {s["metric"]["priority"]: float(s["value"][1]) for s in prometheus.query(expr)}
         firing = Counter(
             a["labels"]["priority"]
             for a in prometheus.get("/api/v1/alerts")["alerts"]
@@ -185,7 +180,7 @@ def test_app_traffic_reaches_prometheus_as_sent(prometheus):
     rounds_sent = 2
     for route, (status, count) in APP_CALLS.items():
         endpoint = "/api/lists/{id}/profiles" if "L" in route else route.rstrip("/")
-        value = prometheus.scalar(
+        value = prometheus.value(
             f'sum(saas_api_requests_total{{endpoint="{endpoint}", code="{status}"}})'
         )
         assert value == count * rounds_sent, route

@@ -1,6 +1,8 @@
 """The incident drill end to end: simulator, exporter, real Prometheus with the pack's
 rules (`for` scaled to seconds), real Alertmanager with the shipped config and templates,
-receivers captured locally. The same code runs as `make drill`."""
+receivers captured locally. The suite runs one scenario, the revoked key (a P1 paging
+PagerDuty and Slack, its text checked against the runbook, then resolved); `make drill`
+runs the same code with every scenario."""
 
 from __future__ import annotations
 
@@ -8,9 +10,17 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from saas_tools.drill.configs import drill_rules, rule_files
-from saas_tools.drill.run import Drill, Timings, detection_table, expected_keys
+from saas_tools.checkout import Checkout
+from saas_tools.drill.__main__ import main as drill_main
+from saas_tools.drill.results import Timings, detection_table, expected_keys
+from saas_tools.drill.rules import drill_rules
+from saas_tools.drill.run import Drill
 from saas_tools.drill.scenarios import SCENARIOS, VENDORS, Scenario
+
+from tests.conftest import REPO
+
+# The scenario the suite runs end to end; `make drill` runs them all.
+IN_THE_SUITE = next(s for s in SCENARIOS if s.name == "auth failure")
 
 
 def scenario_param(scenario: Scenario):
@@ -19,13 +29,13 @@ def scenario_param(scenario: Scenario):
 
 @pytest.fixture(scope="module")
 def drill() -> Iterator[Drill]:
-    with Drill(say=print) as running:
+    with Drill(Checkout(REPO), say=print) as running:
         running.results = []  # type: ignore[attr-defined]
         yield running
         print(detection_table(running.results, Timings()))  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("scenario", [scenario_param(s) for s in SCENARIOS])
+@pytest.mark.parametrize("scenario", [scenario_param(IN_THE_SUITE)])
 def test_each_fault_pages_the_right_receivers_with_the_runbook_text_then_resolves(drill, scenario):
     # run_scenario raises DrillFailure on a missing, unexpected or wrongly worded
     # notification (the Slack text is checked line by line against the runbook).
@@ -66,9 +76,9 @@ def test_the_scenarios_cover_clay_and_both_vendors_at_once():
 def test_recovery_leaves_nothing_pending_or_firing(drill):
     # Each scenario heals its vendors and waits until nothing is pending or firing.
     assert [drill.simulator.scenario(v).name for v in VENDORS] == ["healthy", "healthy"]
-    assert drill.prometheus_alerts() == []
+    assert drill.prometheus.alerts() == []
     # Klaviyo's accounts, profiles and status page; Clay's api and status page.
-    assert drill.query_value("sum(saas_probe_success)") == 5.0
+    assert drill.prometheus.value("sum(saas_probe_success)") == 5.0
 
 
 def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):
@@ -99,9 +109,30 @@ def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):
 def test_the_pack_gives_clay_and_klaviyo_the_same_api_p1_timing(tmp_path):
     # Clay's 2-minute api probe runs the default `for: 5m` (three failed probes), which
     # keeps its P1 inside the runbook's 15 minutes.
-    rules = drill_rules(tmp_path, rule_files(), for_scale=1 / 60, evaluation_interval="1s")
+    rules = drill_rules(
+        tmp_path, Checkout(REPO).rule_files(), for_scale=1 / 60, evaluation_interval="1s"
+    )
     unreachable = {v: rules.rule("SaasProbeUnreachable", v).for_seconds for v in VENDORS}
     assert unreachable == {"klaviyo": 5.0, "clay": 5.0}
     credits = {v: rules.rule("SaasCreditsExhausted", v).for_seconds for v in VENDORS}
     assert credits == {"klaviyo": 0.0, "clay": 0.0}
     assert rules.rule("SaasProbeUnreachable", "clay").priority == "P1"
+
+
+def test_the_drill_outside_a_checkout_says_which_flag_to_pass(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert drill_main(["--repo", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"python -m saas_tools.drill: --repo {tmp_path}: not a saas-exporter checkout "
+        f"(no *.rules.yaml in {tmp_path / 'rules'}; no {tmp_path / 'alertmanager'}"
+        "/alertmanager.yml)\n"
+    )
+
+
+def test_an_unknown_scenario_is_refused_with_the_known_ones(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        drill_main(["--scenario", "meteor"])
+    assert exit_.value.code == 2
+    assert "argument --scenario: invalid choice: 'meteor' (choose from 'auth_failure', " in (
+        capsys.readouterr().err
+    )

@@ -82,3 +82,18 @@ def test_only_changed_targets_are_formatted_again():
     assert exposition.rendered_targets == 8
     assert b'saas_probe_success{account="main",probe="api",vendor="clay"} 1.0\n' in second
     assert b'saas_probe_success{account="main",probe="api",vendor="clay"} 0.0\n' in first
+
+
+def test_same_openmetrics_as_the_library():
+    from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+
+    config, store = populated()
+    collector = SaasCollector(config, store)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    expected = openmetrics_latest(registry)
+    rendered = IncrementalExposition(collector, store).render("openmetrics") + b"# EOF\n"
+    assert sorted(rendered.splitlines()) == sorted(expected.splitlines())
+    assert b"# TYPE saas_probe_runs counter\n" in rendered
+    assert b'saas_probe_runs_total{account="main",probe="api",vendor="clay"} 1.0\n' in rendered
+    assert rendered.endswith(b"# EOF\n")

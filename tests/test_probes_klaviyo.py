@@ -4,7 +4,7 @@ import json
 import threading
 
 import pytest
-from saas_tools.drill.processes import free_port
+from saas_tools.stack.processes import free_port
 from werkzeug import Response
 
 from saas_exporter.probes.klaviyo import parse_account

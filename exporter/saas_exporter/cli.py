@@ -92,6 +92,9 @@ def run_exporter(args: argparse.Namespace) -> int:
         print(f"saas-exporter: {err}", file=sys.stderr)
         return EXIT_CONFIG
     from .runtime import ExporterRuntime
+    from .web.server import raise_open_files_limit
+
+    raise_open_files_limit()
 
     simulator = None
     if args.exporter_demo:

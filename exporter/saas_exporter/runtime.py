@@ -9,16 +9,21 @@ import time
 from collections.abc import Callable
 
 from .config import ExporterConfig
+from .health import compute_health
 from .probes import ProbeTarget, targets_for
 from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
 from .state import ResultStore
-from .web import ExporterHTTPServer
+from .web.app import Endpoints, ExporterApp
+from .web.metrics import MetricsRenderer
+from .web.server import ConnectionLimits, WebServer
+from .web.tls import ssl_context
+from .web.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
 
 
 class ExporterRuntime:
-    """Probes run on an asyncio loop in one thread; HTTP is served from others."""
+    """Probes run on an asyncio loop in one thread; HTTP is served from another loop."""
 
     def __init__(
         self,
@@ -26,6 +31,9 @@ class ExporterRuntime:
         listen: tuple[str, int],
         clock: Callable[[], float] = time.time,
         run_probe: RunProbe | None = None,
+        web: WebConfig | None = None,
+        telemetry_path: str = "/metrics",
+        limits: ConnectionLimits | None = None,
     ):
         self.config = config
         self.targets: list[ProbeTarget] = targets_for(config)
@@ -37,15 +45,30 @@ class ExporterRuntime:
         self._scheduler: Scheduler | None = None
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
-        self.http = ExporterHTTPServer(listen, config, self.store, self.alive, clock)
-        self._http_thread = threading.Thread(
-            target=self.http.serve_forever, name="http", daemon=True
+        web = web or WebConfig()
+        self.renderer = MetricsRenderer(config, self.store)
+        self.endpoints = Endpoints(
+            store=self.store,
+            renderer=self.renderer,
+            health=lambda: compute_health(self.config, self.store.states(), self.clock()),
+            alive=self.alive,
+            web=web,
+            telemetry_path=telemetry_path,
+        )
+        self.app = ExporterApp(self.endpoints)
+        self.http = WebServer(
+            listen,
+            self.app,
+            ssl_context(web.tls) if web.tls else None,
+            limits,
+            allowed_sans=lambda: (
+                self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
+            ),
         )
 
     @property
     def address(self) -> str:
-        host, port = self.http.server_address[:2]
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return self.http.address
 
     def alive(self) -> bool:
         return self._probe_thread.is_alive()
@@ -73,7 +96,7 @@ class ExporterRuntime:
             await client.aclose()
 
     def start(self, probes: bool = True) -> None:
-        self._http_thread.start()
+        self.http.start()
         if probes:
             self._probe_thread.start()
             self._started.wait(10)
@@ -89,8 +112,8 @@ class ExporterRuntime:
         future.result(timeout)
 
     def stop(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        self.http.stop()
+        self.app.close()
         if self._stop is not None and self._probe_thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._probe_thread.join(15)

@@ -2,7 +2,7 @@
 
 `python -m saas_tools.drill` (or `make drill`) breaks the simulated vendor on
 purpose, scenario by scenario, and checks that the right pages and messages arrive, and
-resolve. The same pieces serve the tests: `capture` (a local Slack/PagerDuty/webhook
-stand-in), `processes` (real Prometheus and Alertmanager on loopback),
-`configs` (drill copies of the Alertmanager config and the rule pack).
+resolve. It runs on the test stack (`saas_tools.stack`) with Alertmanager and the
+capture server; `rules` reads the pack's alerts on the drill's clock, `scenarios` says
+what each fault must produce, `notifications` and `expectations` read what arrived.
 """

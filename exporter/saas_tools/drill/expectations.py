@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .configs import RuleInfo
 from .notifications import Notification, slack_fields
+from .rules import RuleInfo
 
 PRIORITY = {
     "P1": ("complete outage, respond within 15 minutes", "🔴", "INCIDENT", 15 * 60, "15 minutes"),

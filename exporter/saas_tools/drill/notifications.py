@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .capture import Delivery
+from ..stack.capture import Delivery
 
 SLACK_TITLE = re.compile(
     r"^\S+ (?P<priority>P\d) (?P<kind>INCIDENT|ALERT|RESOLVED): (?P<vendor>.+?) integration, "

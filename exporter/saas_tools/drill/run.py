@@ -13,215 +13,128 @@ notification nobody expected fails the scenario.
 
 from __future__ import annotations
 
-import datetime as dt
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from saas_exporter.config import load_config_data
+from saas_exporter.config import ExporterConfig, load_config_data
 from saas_exporter.demo import demo_config_data, demo_env
-from saas_exporter.runtime import ExporterRuntime
-from saas_exporter.simulator import start_simulator
+from saas_exporter.durations import format_duration
+from saas_exporter.simulator import SimulatorServer
 
-from . import alertmanager_api
-from .capture import CaptureServer
-from .configs import (
-    GroupTimers,
-    drill_rules,
-    format_duration,
-    rule_files,
-    write_capture_alertmanager_config,
-    write_prometheus_config,
-)
+from ..checkout import Checkout
+from ..stack import alertmanager_api
+from ..stack.capture import CaptureServer
+from ..stack.configs import GroupTimers
+from ..stack.polling import DeadlineExceeded, poll
+from ..stack.processes import Server
+from ..stack.prometheus_api import PrometheusAPI
+from ..stack.stack import Alerting, Stack, StackSpec
 from .expectations import firing_slack_problems
 from .notifications import Notification, parse
-from .polling import DeadlineExceeded, poll
-from .processes import Server, start_alertmanager, start_prometheus
-from .scenarios import SCENARIOS, VENDORS, Expected, Scenario
-
-Key = tuple[str, str, str, str, str, str]  # Notification.key
+from .results import Detection, Key, ScenarioResult, Timings, expected_keys
+from .rules import DrillRules, drill_clock
+from .scenarios import SCENARIOS, VENDORS, Scenario
 
 
 class DrillFailure(AssertionError):
     pass
 
 
-@dataclass(frozen=True)
-class Timings:
-    probe_interval: float = 1.0
-    scrape_interval: float = 1.0
-    evaluation_interval: float = 1.0
-    group_wait: float = 1.0
-    # The pack's `for` durations are minutes; the drill runs them as seconds.
-    for_scale: float = 1 / 60
-
-    def floor(self, for_seconds: float) -> float:
-        """Probe interval + scrape interval + evaluation interval + `for` + group_wait."""
-        return (
-            self.probe_interval
-            + self.scrape_interval
-            + self.evaluation_interval
-            + for_seconds
-            + self.group_wait
-        )
-
-
-@dataclass(frozen=True)
-class Detection:
-    scenario: str
-    expected: Expected
-    for_seconds: float
-    floor: float
-    detected_after: float  # fault -> first notification at any of its receivers
-    all_receivers_after: float  # fault -> the last of its receivers notified
-    resolved_after: float  # recovery -> the last resolved notification
-
-
-@dataclass
-class ScenarioResult:
-    scenario: Scenario
-    firing: list[Notification] = field(default_factory=list)
-    resolved: list[Notification] = field(default_factory=list)
-    detections: list[Detection] = field(default_factory=list)
-
-    def firing_keys(self) -> set[Key]:
-        return {n.key for n in self.firing}
-
-    def resolved_keys(self) -> set[Key]:
-        return {n.key for n in self.resolved}
-
-
-def expected_keys(scenario: Scenario) -> set[Key]:
-    return {
-        (e.vendor, e.alertname, e.priority, e.cause, receiver, e.account)
-        for e in scenario.expected
-        for receiver in e.receivers
-    }
-
-
-class Drill:
-    def __init__(
-        self,
-        workdir: Path | None = None,
-        timings: Timings = Timings(),
-        say: Callable[[str], None] = print,
-        wait_slack: float = 30.0,
-    ):
-        self.timings = timings
-        self.say = say
-        self.wait_slack = wait_slack
-        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="saas-drill-")
-        self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self._stops: list[Callable[[], None]] = []
-        self.servers: dict[str, Server] = {}
-
-    # --- set-up and tear-down --------------------------------------------------------
-    def __enter__(self) -> Drill:
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        while self._stops:
-            stop = self._stops.pop()
-            try:
-                stop()
-            except Exception as err:  # keep stopping the rest
-                self.say(f"drill: while stopping: {err}")
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def _start(self) -> None:
-        t = self.timings
-        self.capture = CaptureServer().start()
-        self._stops.append(self.capture.stop)
-
-        self.simulator, sim_thread = start_simulator()
-
-        def stop_simulator() -> None:
-            self.simulator.shutdown()
-            self.simulator.server_close()
-            sim_thread.join(5)
-
-        self._stops.append(stop_simulator)
-
+def drill_spec(checkout: Checkout, timings: Timings) -> StackSpec:
+    def exporter_config(simulator_url: str, workdir: Path) -> ExporterConfig:
         # Klaviyo and Clay together, every probe every interval (Clay's api probe runs
-        # every 120 s in production); the demo config raises the simulator's limits for
-        # the budget check.
-        interval = format_duration(t.probe_interval)
+        # every 120 s in production); the demo config raises the simulator's limits
+        # for the budget check.
+        interval = format_duration(timings.probe_interval)
         data = demo_config_data(
-            self.simulator.base_url,
+            simulator_url,
             {p: interval for p in ("accounts", "profiles", "api", "statuspage")},
             vendors=VENDORS,
         )
         for vendor in data["vendors"]:
-            vendor["timeout"] = format_duration(t.probe_interval / 2)
-        config = load_config_data(data, demo_env())
-        self.exporter = ExporterRuntime(config, ("127.0.0.1", 0))
-        self.exporter.start()
-        self._stops.append(self.exporter.stop)
+            vendor["timeout"] = format_duration(timings.probe_interval / 2)
+        return load_config_data(data, demo_env())
 
-        am_config = write_capture_alertmanager_config(
-            self.workdir / "alertmanager.yml",
-            self.capture.base_url,
-            timers=GroupTimers(group_wait=format_duration(t.group_wait)),
+    return StackSpec(
+        checkout=checkout,
+        exporter_config=exporter_config,
+        rules=drill_clock(timings.for_scale, format_duration(timings.evaluation_interval)),
+        scrape_interval=format_duration(timings.scrape_interval),
+        alerting=Alerting(
+            GroupTimers(group_wait=format_duration(timings.group_wait)),
             # The drill runs any day at any hour: business hours always apply here
             # (tests check that P4 waits outside them).
             always_business_hours=True,
-        )
-        self.servers["alertmanager"] = start_alertmanager(am_config, self.workdir)
-        self._stops.append(self.servers["alertmanager"].stop)
+        ),
+    )
 
-        sources = rule_files()
-        if not sources:
-            raise DrillFailure("no rule files (rules/*.rules.yaml): the drill needs the rule pack")
-        self.rules = drill_rules(
-            self.workdir / "rules",
-            sources,
-            for_scale=t.for_scale,
-            evaluation_interval=format_duration(t.evaluation_interval),
-        )
-        prom_config = write_prometheus_config(
-            self.workdir / "prometheus.yml",
-            exporter_address=self.exporter.address,
-            alertmanager_address=self.servers["alertmanager"].url.removeprefix("http://"),
-            rule_paths=self.rules.files,
-            scrape_interval=format_duration(t.scrape_interval),
-            evaluation_interval=format_duration(t.evaluation_interval),
-        )
-        self.servers["prometheus"] = start_prometheus(prom_config, self.workdir)
-        self._stops.append(self.servers["prometheus"].stop)
-        self.say(
-            f"drill: simulator {self.simulator.base_url}, exporter {self.exporter.address}, "
-            f"prometheus {self.prometheus.url}, alertmanager {self.alertmanager.url}, "
-            f"capture {self.capture.base_url}"
-        )
+
+class Drill:
+    """The test stack with Alertmanager and the capture server, Klaviyo and Clay probed
+    every `timings.probe_interval`; `with Drill(checkout) as drill:` starts it and
+    waits until nothing is pending or firing."""
+
+    def __init__(
+        self,
+        checkout: Checkout,
+        workdir: Path | None = None,
+        timings: Timings | None = None,
+        say: Callable[[str], None] = print,
+        wait_slack: float = 30.0,
+    ):
+        self.timings = timings = timings or Timings()
+        self.say = say
+        self.wait_slack = wait_slack
+        self.stack = Stack(drill_spec(checkout, timings), workdir)
+
+    # --- set-up and tear-down --------------------------------------------------------
+    def __enter__(self) -> Drill:
+        self.stack.start()
+        try:
+            self._settle()
+        except BaseException:
+            self.stack.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stack.stop()
+
+    @property
+    def simulator(self) -> SimulatorServer:
+        return self.stack.simulator
+
+    @property
+    def prometheus(self) -> PrometheusAPI:
+        return self.stack.prometheus
+
+    @property
+    def alertmanager(self) -> Server:
+        assert self.stack.alertmanager is not None
+        return self.stack.alertmanager
+
+    @property
+    def capture(self) -> CaptureServer:
+        assert self.stack.capture is not None
+        return self.stack.capture
+
+    def _settle(self) -> None:
+        self.rules = DrillRules.of(self.stack.rules)
+        self.say(f"drill: {self.stack.urls()}")
         if self.rules.left_out:
             self.say(
                 "drill: rules on in-app series left out (no application runs in the drill): "
                 + ", ".join(self.rules.left_out)
             )
-        probes = len(self.exporter.targets)
+        probes = len(self.stack.exporter.targets)
         poll(
-            lambda: self.query_value("count(saas_probe_success == 1)") == probes,
+            lambda: self.prometheus.value("count(saas_probe_success == 1)") == probes,
             30,
             f"Prometheus to scrape {probes} successful probes",
         )
-        # Prometheus scrapes its first target only after its discovery throttle (~5 s),
-        # longer than some scaled `for` durations (absent(up) for 5 s): whatever fires
-        # before the first scrape must resolve before the first scenario.
+        # Prometheus evaluates the rules before its first scrape (absent(up) fires at
+        # the scaled `for`): whatever fired then must resolve before the first scenario.
         self._quiet()
         for note in self.notifications(0.0):
             if note.status == "firing":
@@ -230,24 +143,7 @@ class Drill:
                     "first scrape, and resolved"
                 )
 
-    @property
-    def prometheus(self) -> Server:
-        return self.servers["prometheus"]
-
-    @property
-    def alertmanager(self) -> Server:
-        return self.servers["alertmanager"]
-
     # --- reading the pipeline --------------------------------------------------------
-    def query_value(self, promql: str) -> float | None:
-        response = httpx.get(f"{self.prometheus.url}/api/v1/query", params={"query": promql})
-        result = response.json()["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
-
-    def prometheus_alerts(self) -> list[dict]:
-        response = httpx.get(f"{self.prometheus.url}/api/v1/alerts", timeout=5)
-        return response.json()["data"]["alerts"]
-
     def notifications(self, since: float) -> list[Notification]:
         return [parse(d) for d in self.capture.deliveries(since)]
 
@@ -262,7 +158,7 @@ class Drill:
     def _quiet(self) -> None:
         def quiet() -> bool:
             return (
-                not self.prometheus_alerts()
+                not self.prometheus.alerts()
                 and not alertmanager_api.alerts(self.alertmanager.url)
                 and self._settled()
             )
@@ -274,7 +170,7 @@ class Drill:
             f"{a['labels']['alertname']}{{vendor={a['labels'].get('vendor', '')!r},"
             f"probe={a['labels'].get('probe', '')!r}}}:"
             f"{a['state']}:cause={a['labels'].get('cause')}"
-            for a in self.prometheus_alerts()
+            for a in self.prometheus.alerts()
         )
         names = {a["fingerprint"]: a["labels"]["alertname"] for a in self._am_alerts()}
         am = sorted(
@@ -427,27 +323,3 @@ class Drill:
         self._quiet()
         self.say("drill: recovery: every vendor is healthy, nothing pending or firing")
         return results, failures
-
-
-def detection_table(results: list[ScenarioResult], timings: Timings) -> str:
-    rows = [
-        "| scenario | vendor | alert | priority | cause | receivers | time to detect | floor | "
-        "resolved after recovery |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for result in results:
-        for d in result.detections:
-            rows.append(
-                f"| {d.scenario} | {d.expected.vendor} | {d.expected.alertname} | "
-                f"{d.expected.priority} | "
-                f"{d.expected.cause} | {', '.join(d.expected.receivers)} | "
-                f"{d.detected_after:.1f} s | {d.floor:.1f} s | {d.resolved_after:.1f} s |"
-            )
-    rows.append("")
-    rows.append(
-        f"floor = probe interval {timings.probe_interval:g} s + scrape interval "
-        f"{timings.scrape_interval:g} s + evaluation interval {timings.evaluation_interval:g} s"
-        f" + the rule's `for` (pack value x {timings.for_scale:.4g}) + group_wait "
-        f"{timings.group_wait:g} s; measured {dt.datetime.now(dt.UTC):%Y-%m-%d}"
-    )
-    return "\n".join(rows)

@@ -1,4 +1,4 @@
-"""Bounded polling of real servers: the drill's only way to wait."""
+"""Bounded polling of real servers: the stack's only way to wait."""
 
 from __future__ import annotations
 

@@ -1,0 +1,134 @@
+"""The /metrics body in the format the scraper asked for, gzipped when it accepts gzip.
+
+The vendor families are cached per store version (re-rendering only the targets that
+changed, see exposition.py); the exporter's own families (process, reload, keys) are
+rendered at most once per ``LIVE_SECONDS``, so a burst of scrapers costs one render, not
+one per scrape. Gzip keeps the same split: the cached part is compressed once per
+version into a compressor whose state is copied to append the live part, so a 10 MiB
+page is not recompressed for a few live lines.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder, gzip_accepted
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from ..collector import SaasCollector
+from ..config import ExporterConfig
+from ..exposition import OPENMETRICS_EOF, Format, IncrementalExposition, openmetrics_body
+from ..state import ResultStore
+
+# Fastest level: the text compresses ~10x even so, and a page of 1,000 accounts changes
+# at nearly every scrape.
+GZIP_LEVEL = 1
+_GZIP_WBITS = 31  # gzip container (header and CRC), not raw zlib
+# Process metrics (CPU, memory, open fds) are this fresh at most; Prometheus scrapes
+# every 15 s or more.
+LIVE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    fmt: Format
+    content_type: str
+    gzip: bool
+
+
+def negotiate(accept: str, accept_encoding: str) -> Negotiated:
+    """prometheus_client's own content negotiation: OpenMetrics when the scraper lists it
+    (Prometheus does, first), else the 0.0.4 text (or the 1.0.0 text it asked for)."""
+    _, content_type = choose_encoder(accept)
+    fmt: Format = "openmetrics" if content_type.startswith("application/openmetrics") else "text"
+    if fmt == "text" and not content_type.startswith("text/plain; version=1.0.0"):
+        content_type = CONTENT_TYPE_PLAIN_0_0_4
+    if fmt == "openmetrics" and "version=" not in content_type:
+        content_type = OPENMETRICS_TYPE
+    return Negotiated(fmt, content_type, gzip_accepted(accept_encoding))
+
+
+class MetricsRenderer:
+    def __init__(
+        self,
+        config: ExporterConfig,
+        store: ResultStore,
+        live_collectors: Iterable[Collector] = (),
+    ):
+        self.store = store
+        self.exposition = IncrementalExposition(SaasCollector(config, store), store)
+        self._live = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self._live)
+        PlatformCollector(registry=self._live)
+        GCCollector(registry=self._live)
+        for collector in live_collectors:
+            self._live.register(collector)
+        self._lock = threading.Lock()
+        self._cached: dict[Format, tuple[int, bytes]] = {}
+        self._compressed: dict[Format, tuple[int, bytes, zlib._Compress]] = {}
+        self._live_cache: dict[Format, tuple[float, bytes]] = {}
+        # (format, gzip) -> (store version, live part's render time, body)
+        self._bodies: dict[tuple[Format, bool], tuple[int, float, bytes]] = {}
+
+    def _vendor(self, fmt: Format) -> bytes:
+        version = self.store.version
+        cached = self._cached.get(fmt)
+        if cached is None or cached[0] != version:
+            cached = self._cached[fmt] = (version, self.exposition.render(fmt))
+        return cached[1]
+
+    def _live_part(self, fmt: Format) -> tuple[float, bytes]:
+        cached = self._live_cache.get(fmt)
+        now = time.monotonic()
+        if cached is None or now - cached[0] >= LIVE_SECONDS:
+            if fmt == "text":
+                text = generate_latest(self._live)
+            else:
+                text = openmetrics_body(self._live) + OPENMETRICS_EOF
+            cached = self._live_cache[fmt] = (now, text)
+        return cached
+
+    def fresh(self, fmt: Format, gzip: bool) -> bytes | None:
+        """The body when nothing changed since the last render (cheap: no rendering)."""
+        with self._lock:
+            body = self._bodies.get((fmt, gzip))
+            live = self._live_cache.get(fmt)
+            if body is None or live is None or time.monotonic() - live[0] >= LIVE_SECONDS:
+                return None
+            return body[2] if body[:2] == (self.store.version, live[0]) else None
+
+    def render(self, fmt: Format = "text") -> bytes:
+        return self._render(fmt, gzip=False)
+
+    def render_gzip(self, fmt: Format = "text") -> bytes:
+        return self._render(fmt, gzip=True)
+
+    def _render(self, fmt: Format, gzip: bool) -> bytes:
+        with self._lock:
+            version = self.store.version
+            live_at, live = self._live_part(fmt)
+            cached = self._bodies.get((fmt, gzip))
+            if cached is not None and cached[:2] == (version, live_at):
+                return cached[2]
+            body = self._gzip(fmt, version, live) if gzip else self._vendor(fmt) + live
+            self._bodies[(fmt, gzip)] = (version, live_at, body)
+            return body
+
+    def _gzip(self, fmt: Format, version: int, live: bytes) -> bytes:
+        cached = self._compressed.get(fmt)
+        if cached is None or cached[0] != version:
+            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+            prefix = compressor.compress(self._vendor(fmt))
+            cached = self._compressed[fmt] = (version, prefix, compressor)
+        _, prefix, compressor = cached
+        tail = compressor.copy()
+        return prefix + tail.compress(live) + tail.flush()
