@@ -11,7 +11,8 @@ from collections.abc import Callable
 from .config import ExporterConfig
 from .health import compute_health
 from .probes import ProbeTarget, targets_for
-from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
+from .probes.clients import ProbeClients
+from .scheduler import RunProbe, Scheduler, make_run_probe
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
@@ -79,8 +80,8 @@ class ExporterRuntime:
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()
-        client = make_http_client(self.config.max_concurrency)
-        run_probe = self._run_probe or make_run_probe(client)
+        clients = ProbeClients(self.targets, self.config.max_concurrency)
+        run_probe = self._run_probe or make_run_probe(clients)
         self._scheduler = Scheduler(
             self.targets,
             self.store,
@@ -93,7 +94,7 @@ class ExporterRuntime:
         try:
             await self._scheduler.run_forever(self._stop)
         finally:
-            await client.aclose()
+            await clients.aclose()
 
     def start(self, probes: bool = True) -> None:
         self.http.start()

@@ -18,10 +18,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-import httpx
-
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
 from .probes import ProbeResult, ProbeTarget, prober_for
+from .probes.clients import ProbeClients
 from .retry_after import backoff_seconds
 from .state import Key, ResultStore
 
@@ -143,16 +142,8 @@ class Scheduler:
         await asyncio.gather(*(self._target_loop(key, stop) for key in self.targets))
 
 
-def make_http_client(max_concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(
-        max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-    )
-    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
-    return httpx.AsyncClient(limits=limits, trust_env=True)
-
-
-def make_run_probe(client: httpx.AsyncClient) -> RunProbe:
+def make_run_probe(clients: ProbeClients) -> RunProbe:
     async def run(target: ProbeTarget) -> ProbeResult:
-        return await prober_for(target)(target, client)
+        return await prober_for(target)(target, clients.for_target(target))
 
     return run
