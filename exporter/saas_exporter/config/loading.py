@@ -168,6 +168,7 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        series_profile=glob.get("series_profile", "full"),
     )
 
 

@@ -74,6 +74,8 @@ class ExporterConfig:
     vendors: tuple[VendorConfig, ...]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
+    # Which per-target series /metrics carries: "full" or "compact" (saas_exporter.series).
+    series_profile: str = "full"
 
     def vendor(self, name: str) -> VendorConfig:
         for vendor in self.vendors:

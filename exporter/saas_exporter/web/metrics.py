@@ -24,7 +24,6 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from ..collector import SaasCollector
 from ..config import ExporterConfig
 from ..exposition import OPENMETRICS_EOF, Format, IncrementalExposition, openmetrics_body
 from ..state import ResultStore
@@ -65,7 +64,7 @@ class MetricsRenderer:
         live_collectors: Iterable[Collector] = (),
     ):
         self.store = store
-        self.exposition = IncrementalExposition(SaasCollector(config, store), store)
+        self.exposition = IncrementalExposition(config, store)
         self._live = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self._live)
         PlatformCollector(registry=self._live)
