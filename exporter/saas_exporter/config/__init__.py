@@ -14,6 +14,8 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import format_path
@@ -27,6 +29,8 @@ __all__ = [
     "ApiProbeConfig",
     "ConfigError",
     "ExporterConfig",
+    "MaintenancesConfig",
+    "SilenceSyncConfig",
     "VendorConfig",
     "format_path",
     "load_config",

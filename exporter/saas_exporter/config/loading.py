@@ -16,12 +16,17 @@ from .budget import budget_problems
 from .keys import inline_key_problems, load_key
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_MAINTENANCES,
+    DEFAULT_SILENCE_MARGIN_SECONDS,
+    DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
     DEFAULT_STARTUP_SPREAD_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     AccountConfig,
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import schema_problems
@@ -87,8 +92,31 @@ def _accounts(
     return accounts, problems
 
 
+def _maintenances(raw: Mapping[str, Any]) -> MaintenancesConfig:
+    silences = raw.get("silences")
+    return MaintenancesConfig(
+        max_per_vendor=raw.get("max_per_vendor", DEFAULT_MAX_MAINTENANCES),
+        silences=SilenceSyncConfig(
+            alertmanager_url=silences["alertmanager_url"].rstrip("/"),
+            interval_seconds=parse_duration(silences["interval"])
+            if "interval" in silences
+            else DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
+            margin_seconds=parse_duration(silences["margin"])
+            if "margin" in silences
+            else DEFAULT_SILENCE_MARGIN_SECONDS,
+        )
+        if silences
+        else None,
+    )
+
+
 def _build_vendor(
-    v: int, raw: Mapping[str, Any], global_timeout: float, env, base
+    v: int,
+    raw: Mapping[str, Any],
+    global_timeout: float,
+    env,
+    base,
+    max_maintenances: int = DEFAULT_MAX_MAINTENANCES,
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
@@ -129,6 +157,7 @@ def _build_vendor(
         accounts=tuple(accounts),
         api=api,
         statuspage_format=raw.get("statuspage_format", default_format),
+        max_maintenances=max_maintenances,
     )
     return vendor, problems
 
@@ -146,6 +175,7 @@ def load_config_data(
     if problems:
         raise ConfigError(problems)
     glob = data.get("global", {})
+    maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
@@ -154,7 +184,12 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base
+            v,
+            raw,
+            global_timeout or DEFAULT_TIMEOUT_SECONDS,
+            env,
+            base,
+            maintenances.max_per_vendor,
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -168,6 +203,7 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        maintenances=maintenances,
     )
 
 
