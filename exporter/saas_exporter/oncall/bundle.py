@@ -28,7 +28,7 @@ import yaml
 from .. import __version__
 from ..config import ConfigError, load_config
 from ..redaction import REDACTED, redact
-from .common import read_raw_config, require_readable, statuspage_urls
+from .common import read_raw_config, require_readable
 from .common import window as window_of
 from .frame import (
     Abort,
@@ -42,7 +42,7 @@ from .frame import (
 )
 from .history import utc
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
-from .vendor_pages import DOCUMENTS, fetch
+from .vendor_pages import StatusPage, read_page, status_pages
 
 EXIT_WRITE = 1
 EXIT_PARTIAL = 3
@@ -199,12 +199,17 @@ def collect_exporter(client: httpx.Client, url: str, bundle: Collected) -> None:
         bundle.add(name, f"GET {base}{path} (HTTP {response.status_code})", response.content, error)
 
 
-def collect_statuspages(client: httpx.Client, urls: dict[str, str], bundle: Collected) -> None:
-    for vendor, base in sorted(urls.items()):
-        for path in DOCUMENTS:
-            fetched = fetch(client, base, path)
-            name = f"statuspage/{vendor}/{path.rsplit('/', 1)[-1]}"
-            bundle.add(name, f"GET {fetched.url}", fetched.body, fetched.error)
+def collect_statuspages(client: httpx.Client, pages: list[StatusPage], bundle: Collected) -> None:
+    """Each page's summary and incident history, at its format's paths."""
+    for page in pages:
+        documents = read_page(client, page)
+        if documents.page_format is None:
+            bundle.add(f"statuspage/{page.vendor}", f"GET {page.url}", None, documents.error)
+            continue
+        for fetched in (documents.summary, documents.incidents):
+            if fetched is not None:
+                name = f"statuspage/{page.vendor}/{fetched.name}"
+                bundle.add(name, f"GET {fetched.url}", fetched.body, fetched.error)
 
 
 def _versions(prometheus_build: dict[str, Any] | None) -> dict[str, Any]:
@@ -235,8 +240,8 @@ def _write(path: Path, root: str, members: dict[str, bytes], mtime: float) -> No
             tar.addfile(info, io.BytesIO(data))
 
 
-def _config_members(path: str, bundle: Collected) -> dict[str, str]:
-    """Adds the sanitized config; returns the status page URLs it names."""
+def _config_members(path: str, bundle: Collected) -> list[StatusPage]:
+    """Adds the sanitized config; returns the status pages it names."""
     # Loading registers the keys with the redactor, so even a key that does not look
     # like one is masked in every member.
     with contextlib.suppress(ConfigError):
@@ -245,10 +250,10 @@ def _config_members(path: str, bundle: Collected) -> dict[str, str]:
         raw = read_raw_config(path)
     except ValueError as err:
         bundle.add("config.yaml", path, None, str(err))
-        return {}
+        return []
     text = yaml.safe_dump(sanitize_config(raw), sort_keys=False)
     bundle.add("config.yaml", f"{path} (key values removed)", text.encode())
-    return statuspage_urls(raw)
+    return status_pages(raw)
 
 
 def gather(args: argparse.Namespace, context: Context) -> BundleReport:
@@ -259,7 +264,7 @@ def gather(args: argparse.Namespace, context: Context) -> BundleReport:
     root = f"saas-bundle-{stamp}"
     target = Path(args.bundle_file or f"{root}.tar.gz")
     bundle = Collected()
-    urls = _config_members(args.config_file, bundle)
+    pages = _config_members(args.config_file, bundle)
     prometheus = PrometheusClient(args.prometheus_url, args.timeout)
     try:
         build = collect_prometheus(prometheus, window, step, bundle)
@@ -268,7 +273,7 @@ def gather(args: argparse.Namespace, context: Context) -> BundleReport:
     with httpx.Client(timeout=args.timeout, trust_env=True) as client:
         if args.exporter_url:
             collect_exporter(client, args.exporter_url, bundle)
-        collect_statuspages(client, urls, bundle)
+        collect_statuspages(client, pages, bundle)
     bundle.add("versions.json", "this machine and Prometheus", _json(_versions(build)))
     manifest = {
         "created": utc(end).isoformat(),
