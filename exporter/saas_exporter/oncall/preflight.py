@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import AccountConfig, ConfigError, ExporterConfig, VendorConfig, load_config
 from ..probes import ProbeResult, targets_for
+from ..ratelimit_headers import UNSPECIFIED_WINDOW
 from ..revisions import revision_lifecycle
 from .common import require_readable, select_vendors
 from .frame import Command, Context, common_flags, paint, vendor_flag
@@ -207,7 +208,9 @@ def check_headroom(vendor: VendorConfig, account: AccountConfig, result: ProbeRe
         return Check(vendor.name, name, "rate-limit headroom", "pass", f"{info.remaining:g} left")
     window = min(info.limits, key=_window_seconds)
     limit = info.limits[window]
-    text = f"{info.remaining:g} of {limit:g} left in the {window}s window"
+    # A vendor that names no window (Clay) gets no made-up one.
+    span = "" if window == UNSPECIFIED_WINDOW else f" in the {window}s window"
+    text = f"{info.remaining:g} of {limit:g} left{span}"
     status = "warn" if info.remaining < LOW_HEADROOM_SHARE * limit else "pass"
     if status == "warn":
         text += f" (below {LOW_HEADROOM_SHARE:.0%}): something else is spending the budget"
