@@ -74,15 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _wait_for_signal(stop: Callable[[], None]) -> None:
+def _wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
+    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
     done = threading.Event()
 
     def handle(signum, _frame):
         log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
         done.set()
 
+    def handle_hup(_signum, _frame):
+        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
+        assert reload is not None
+        threading.Thread(target=reload, name="reload", daemon=True).start()
+
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+    if reload is not None:
+        signal.signal(signal.SIGHUP, handle_hup)
     done.wait()
     stop()
 
@@ -129,7 +137,14 @@ def run_exporter(args: argparse.Namespace) -> int:
             print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
             return 0
     try:
-        runtime = ExporterRuntime(config, listen, web=web)
+        runtime = ExporterRuntime(
+            config,
+            listen,
+            web=web,
+            load_config=(
+                None if simulator is not None else lambda: load_config(args.exporter_config_file)
+            ),
+        )
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
@@ -152,7 +167,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.shutdown()
 
-    _wait_for_signal(stop)
+    _wait_for_signal(stop, runtime.reload)
     return 0
 
 
