@@ -98,8 +98,8 @@ def test_several_accounts_and_relative_key_file(tmp_path):
         (
             {"vendors": [vendor(intervals={"profiles": "30 seconds"})]},
             [
-                "vendors[0].intervals.profiles: expected a duration like 500ms, 30s, 10m or 1h, "
-                'got "30 seconds"'
+                "vendors[0].intervals.profiles: expected a duration like 500ms, 30s, 1m30s, "
+                '10m or 2h, got "30 seconds"'
             ],
         ),
         (
@@ -143,7 +143,8 @@ def test_schema_mistakes_name_the_path_and_what_was_expected(data, expected):
 def test_every_mistake_is_reported_at_once():
     found = problems({"vendors": [vendor(kind="x", intervals={"accounts": "fast"})]})
     assert found == [
-        'vendors[0].intervals.accounts: expected a duration like 500ms, 30s, 10m or 1h, got "fast"',
+        "vendors[0].intervals.accounts: expected a duration like 500ms, 30s, 1m30s, 10m "
+        'or 2h, got "fast"',
         'vendors[0].kind: expected one of: klaviyo, clay, generic, got "x"',
     ]
 

@@ -92,10 +92,7 @@ def test_generic_defaults_have_no_status_page():
         ),
         (
             clay(intervals={"accounts": "60s"}),
-            [
-                "vendors[0].intervals: expected a clay/generic probe name (api, statuspage), "
-                'got "accounts"'
-            ],
+            ['vendors[0].intervals: expected a clay probe name (api, statuspage), got "accounts"'],
         ),
         (
             {

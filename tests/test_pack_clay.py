@@ -4,9 +4,11 @@
 import yaml
 from saas_pack import thresholds
 
-from saas_exporter.vendor_kinds import CLAY
+from saas_exporter.catalog import CATALOG
 from tests.conftest import REPO
 from tests.test_thresholds import error_of
+
+CLAY = CATALOG.kinds["clay"]
 
 
 def rules_named(alert):

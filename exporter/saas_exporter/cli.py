@@ -15,6 +15,8 @@ from .config import ConfigError, load_config
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.options import add_web_flags, web_options
+from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="probe the built-in simulator (no key, no network)",
     )
+    add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
         "--version",
@@ -91,6 +94,14 @@ def run_exporter(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"saas-exporter: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        web = web_options(args)
+    except WebConfigError as err:
+        where = args.exporter_web_config_file or "flags"
+        print(f"saas-exporter: invalid web config {where}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     from .runtime import ExporterRuntime
     from .web.server import raise_open_files_limit
 
@@ -118,7 +129,7 @@ def run_exporter(args: argparse.Namespace) -> int:
             print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
             return 0
     try:
-        runtime = ExporterRuntime(config, listen)
+        runtime = ExporterRuntime(config, listen, web=web)
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
@@ -129,7 +140,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     if simulator is not None:
         sim = simulator.base_url
         print(
-            f"demo: exporter on http://{runtime.address}/metrics, simulator on {sim}\n"
+            f"demo: exporter on {runtime.url}{web.telemetry_path}, simulator on {sim}\n"
             f"demo: starting scenario {DEMO_START_SCENARIO!r}; switch with\n"
             f'  curl -s -XPOST {sim}/-/scenario -d \'{{"scenario": "auth_failure"}}\'\n'
             f"  (list: curl -s {sim}/-/scenario)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saas_exporter.vendor_kinds import KINDS
+from saas_exporter.catalog import CATALOG
 
 from . import promql
 from .spec import ANY_PROBE, AlertRow, Table
@@ -25,12 +25,12 @@ IN_APP = 'vendor=~"$vendor", endpoint=~"$endpoint"'
 # The identity probe of every vendor kind ("accounts" for Klaviyo), and the probes
 # that measure rate-limit headroom: a kind's other account probes ("profiles"), or
 # its identity probe when it has no other.
-IDENTITY_PROBES = "|".join(sorted({kind.identity_probe for kind in KINDS.values()}))
+IDENTITY_PROBES = "|".join(sorted({kind.identity_probe for kind in CATALOG.kinds.values()}))
 HEADROOM_PROBES = "|".join(
     sorted(
         {
             probe
-            for kind in KINDS.values()
+            for kind in CATALOG.kinds.values()
             for probe in (
                 [p for p in kind.account_probes if p != kind.identity_probe]
                 or [kind.identity_probe]

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from ..catalog import CATALOG
 from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
-from ..vendor_kinds import KINDS
 from .frame import EXIT_USAGE, Abort
 from .promapi import parse_since, step_for
 
@@ -71,7 +71,7 @@ def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str,
             continue
         if vendor is not None and item["name"] != vendor:
             continue
-        kind = KINDS.get(str(item.get("kind")))
+        kind = CATALOG.kinds.get(str(item.get("kind")))
         default = kind.default_statuspage_url if kind else None
         url = item.get("statuspage_url", default)
         if isinstance(url, str) and url:

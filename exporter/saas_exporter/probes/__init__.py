@@ -11,24 +11,23 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from . import clay, generic, klaviyo, statuspage
+from . import api_get, klaviyo, statuspage
 from .result import FAILURE_REASONS, ProbeResult
 from .target import ProbeTarget, targets_for
 
 Prober = Callable[[ProbeTarget, httpx.AsyncClient], Awaitable[ProbeResult]]
 
-PROBERS: dict[tuple[str, str], Prober] = {
-    ("klaviyo", "accounts"): klaviyo.probe_accounts,
-    ("klaviyo", "profiles"): klaviyo.probe_profiles,
-    ("clay", "api"): clay.probe_api,
-    ("generic", "api"): generic.probe_api,
+# One prober per protocol; the catalog says which protocol each kind's probe speaks.
+PROBERS: dict[str, Prober] = {
+    "klaviyo_accounts": klaviyo.probe_accounts,
+    "klaviyo_profiles": klaviyo.probe_profiles,
+    "api_get": api_get.probe_api,
+    "statuspage": statuspage.probe_statuspage,
 }
 
 
 def prober_for(target: ProbeTarget) -> Prober:
-    if target.probe == "statuspage":
-        return statuspage.probe_statuspage
-    return PROBERS[(target.vendor.kind, target.probe)]
+    return PROBERS[target.vendor.kind_spec.probes[target.probe].protocol]
 
 
 __all__ = ["FAILURE_REASONS", "PROBERS", "ProbeResult", "ProbeTarget", "prober_for", "targets_for"]

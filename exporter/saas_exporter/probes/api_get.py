@@ -7,7 +7,6 @@ a kind adds only the statuses that mean something special for it (Clay's 402).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -77,9 +76,10 @@ def _check_body(result: ProbeResult, target: ProbeTarget, response: httpx.Respon
     return replace(result, success=True)
 
 
-async def probe_api(
-    target: ProbeTarget, client: httpx.AsyncClient, status_reasons: Mapping[int, str]
-) -> ProbeResult:
+async def probe_api(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    """The api_get protocol (clay, generic): the kind's status_reasons name its own
+    statuses (Clay's 402: credits_exhausted)."""
+    status_reasons = target.vendor.kind_spec.status_reasons
     api = target.vendor.api
     assert api is not None
     ex = await exchange(

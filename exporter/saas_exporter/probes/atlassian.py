@@ -7,7 +7,6 @@ from typing import Any
 from .page_parts import parse_components, parse_incident, parse_status
 from .result import StatusPageSnapshot
 
-PATH = "/api/v2/summary.json"
 UNRESOLVED = ("investigating", "identified", "monitoring")
 MAINTENANCE_ACTIVE = ("in_progress", "verifying")
 

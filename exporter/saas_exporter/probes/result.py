@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..catalog import CATALOG
 from ..ratelimit_headers import RateLimitInfo
 
-FAILURE_REASONS: tuple[str, ...] = (
-    "auth",
-    "forbidden",
-    "cloudflare_challenge",
-    "throttled",
-    "server_error",
-    "client_error",
-    "timeout",
-    "connection",
-    "tls",
-    "invalid_response",
-    "account_mismatch",
-    # The vendor refuses work until credits are bought (Clay's 402): retrying will not help.
-    "credits_exhausted",
-)
+# The closed set of failure reasons, in the catalog's order.
+FAILURE_REASONS: tuple[str, ...] = tuple(CATALOG.failure_reasons)
 
 INDICATORS = ("none", "minor", "major", "critical", "maintenance")
 COMPONENT_STATUSES = (

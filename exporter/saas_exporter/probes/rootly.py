@@ -13,7 +13,6 @@ from .atlassian import MAINTENANCE_ACTIVE
 from .page_parts import parse_components, parse_incident, parse_status
 from .result import StatusPageSnapshot
 
-PATH = "/api/v1/status.json"
 # Rootly also serves /api/v1/incidents.json?page=&per_page= (history); the probe needs
 # only the unresolved ones, which status.json lists.
 RESOLVED = ("resolved", "completed", "postmortem", "cancelled", "canceled")

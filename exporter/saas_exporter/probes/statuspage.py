@@ -15,16 +15,21 @@ from typing import Any
 
 import httpx
 
-from . import atlassian, rootly
+from ..catalog import CATALOG
 from .atlassian import parse_atlassian_summary
 from .http import base_result, classify_status, exchange, failed, http_failure, json_body
 from .result import ProbeResult, StatusPageSnapshot
 from .rootly import parse_rootly_status
 from .target import ProbeTarget
 
+_PARSERS: dict[str, Callable[[Any], StatusPageSnapshot]] = {
+    "atlassian": parse_atlassian_summary,
+    "rootly": parse_rootly_status,
+}
+# Format -> (display name, summary path, parser); names and paths from the catalog.
 FORMATS: dict[str, tuple[str, str, Callable[[Any], StatusPageSnapshot]]] = {
-    "atlassian": ("Atlassian Statuspage", atlassian.PATH, parse_atlassian_summary),
-    "rootly": ("Rootly", rootly.PATH, parse_rootly_status),
+    name: (spec.display_name, spec.summary, _PARSERS[name])
+    for name, spec in CATALOG.statuspage_formats.items()
 }
 # Reasons after which another format may still answer (wrong path or wrong shape).
 _NOT_THIS_FORMAT = ("client_error", "invalid_response")

@@ -1,0 +1,194 @@
+"""Load a YAML config into the model, refusing it with the path of every mistake."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
+from ..durations import parse_duration
+from ..redaction import register_secret
+from .budget import budget_problems
+from .keys import inline_key_problems, load_key
+from .model import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_STARTUP_SPREAD_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    AccountConfig,
+    ApiProbeConfig,
+    ConfigError,
+    ExporterConfig,
+    VendorConfig,
+)
+from .schema import schema_problems
+
+
+def _build_api(
+    path: str, kind: VendorKind, raw: Mapping[str, Any] | None
+) -> tuple[ApiProbeConfig | None, list[str]]:
+    if raw is None:
+        return None, []
+    auth_header = raw.get("auth_header", kind.default_auth_header)
+    assert auth_header, "the schema requires auth_header when the kind has no default"
+    problems = []
+    for name in raw.get("headers", {}):
+        if name.lower() in ("authorization", auth_header.lower()):
+            problems.append(
+                f"{path}.api.headers.{name}: credentials are refused here (configs end up "
+                "in repositories, tickets and bundles); the key goes in api_key_file or "
+                f"api_key_env and is sent in api.auth_header ({auth_header})"
+            )
+    status = raw.get("expected_status", 200)
+    api = ApiProbeConfig(
+        path=raw["path"],
+        auth_header=auth_header,
+        auth_prefix=raw.get("auth_prefix", ""),
+        auth_base64=raw.get("auth_base64", False),
+        expected_status=tuple(status) if isinstance(status, list) else (status,),
+        ratelimit_headers={k: v.lower() for k, v in raw.get("ratelimit_headers", {}).items()},
+        json_field=raw.get("json_field"),
+        account_id_field=raw.get("account_id_field"),
+        headers=dict(raw.get("headers", {})),
+    )
+    return api, problems
+
+
+def _accounts(
+    path: str, kind: VendorKind, raw: Any, api: ApiProbeConfig | None, env, base
+) -> tuple[list[AccountConfig], list[str]]:
+    accounts: list[AccountConfig] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for a, account in enumerate(raw):
+        a_path = f"{path}.accounts[{a}]"
+        if account["name"] in seen:
+            problems.append(f"{a_path}.name: duplicate account name {account['name']!r}")
+        seen.add(account["name"])
+        try:
+            key, source = load_key(a_path, account, env, base)
+        except ValueError as err:
+            problems.append(str(err))
+            continue
+        key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
+        problem = kind.key_problem(key)
+        if problem:
+            problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
+            continue
+        register_secret(key)
+        if api is not None and api.auth_base64:
+            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
+        accounts.append(
+            AccountConfig(account["name"], key, source, account.get("expected_account_id"))
+        )
+    return accounts, problems
+
+
+def _build_vendor(
+    v: int, raw: Mapping[str, Any], global_timeout: float, env, base
+) -> tuple[VendorConfig, list[str]]:
+    path = f"vendors[{v}]"
+    kind = CATALOG.kinds[raw["kind"]]
+    problems: list[str] = []
+    intervals = {p: spec.interval_seconds for p, spec in kind.probes.items()}
+    intervals.update({p: parse_duration(t) for p, t in raw.get("intervals", {}).items()})
+    statuspage_url = raw.get("statuspage_url", kind.default_statuspage_url)
+    if statuspage_url is None:
+        intervals.pop(STATUSPAGE_PROBE, None)
+    limits = {
+        p: spec.steady_limit_per_minute
+        for p, spec in kind.probes.items()
+        if spec.steady_limit_per_minute is not None
+    }
+    limits.update(raw.get("rate_limits_per_minute", {}))
+    timeout = parse_duration(raw["timeout"]) if "timeout" in raw else global_timeout
+    for probe, interval in intervals.items():
+        if timeout >= interval:
+            problems.append(
+                f"{path}.timeout: {timeout:g}s must be shorter than intervals.{probe} "
+                f"({interval:g}s), or probes would overlap"
+            )
+    api, api_problems = _build_api(path, kind, raw.get("api"))
+    problems += api_problems
+    problems += budget_problems(path, kind, intervals, limits, api)
+    accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base)
+    problems += account_problems
+    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
+    vendor = VendorConfig(
+        name=raw["name"],
+        kind=kind.name,
+        api_url=(raw.get("api_url") or kind.default_api_url or "").rstrip("/"),
+        statuspage_url=statuspage_url.rstrip("/") if statuspage_url else None,
+        revision=raw.get("revision", kind.default_revision),
+        timeout_seconds=timeout,
+        intervals=intervals,
+        rate_limits_per_minute=limits,
+        accounts=tuple(accounts),
+        api=api,
+        statuspage_format=raw.get("statuspage_format", default_format),
+    )
+    return vendor, problems
+
+
+def load_config_data(
+    data: Any, env: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> ExporterConfig:
+    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake."""
+    env = os.environ if env is None else env
+    base = base_dir or Path.cwd()
+    problems = inline_key_problems(data)
+    if problems:
+        raise ConfigError(problems)
+    problems = schema_problems(data)
+    if problems:
+        raise ConfigError(problems)
+    glob = data.get("global", {})
+    global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
+    vendors: list[VendorConfig] = []
+    seen: set[str] = set()
+    for v, raw in enumerate(data["vendors"]):
+        if raw["name"] in seen:
+            problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
+        seen.add(raw["name"])
+        vendor, vendor_problems = _build_vendor(
+            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base
+        )
+        problems += vendor_problems
+        vendors.append(vendor)
+    if problems:
+        raise ConfigError(problems)
+    return ExporterConfig(
+        vendors=tuple(vendors),
+        max_concurrency=glob.get("max_concurrency", DEFAULT_MAX_CONCURRENCY),
+        startup_spread_seconds=(
+            parse_duration(glob["startup_spread"])
+            if "startup_spread" in glob
+            else DEFAULT_STARTUP_SPREAD_SECONDS
+        ),
+    )
+
+
+def read_config_file(path: Path) -> Any:
+    """The parsed YAML of a config file; ConfigError when unreadable or not YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read the config: {err.strerror or err}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", err)
+        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping with a 'vendors' list at the top level"])
+    return data
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> ExporterConfig:
+    path = Path(path)
+    return load_config_data(read_config_file(path), env, path.parent)

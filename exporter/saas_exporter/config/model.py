@@ -1,0 +1,82 @@
+"""The exporter's config model: what a loaded, validated config is."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..catalog import CATALOG, VendorKind
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_CONCURRENCY = 32
+# First runs are staggered across at most this window (see scheduler.startup_offsets).
+DEFAULT_STARTUP_SPREAD_SECONDS = 10.0
+
+
+class ConfigError(Exception):
+    """Every problem found, each starting with the path of the mistake."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    api_key: str = field(repr=False)
+    key_source: str
+    expected_account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiProbeConfig:
+    """The api_get protocol's probe (clay, generic): one authenticated GET."""
+
+    path: str
+    auth_header: str
+    auth_prefix: str = ""
+    auth_base64: bool = False
+    expected_status: tuple[int, ...] = (200,)
+    # Vendor-specific header names by field (limit, remaining, reset, used_of_limit).
+    ratelimit_headers: Mapping[str, str] = field(default_factory=dict)
+    json_field: str | None = None
+    account_id_field: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def auth_value(self, key: str) -> str:
+        token = base64.b64encode(key.encode()).decode() if self.auth_base64 else key
+        return f"{self.auth_prefix}{token}"
+
+
+@dataclass(frozen=True)
+class VendorConfig:
+    name: str
+    kind: str
+    api_url: str
+    statuspage_url: str | None
+    revision: str | None
+    timeout_seconds: float
+    intervals: Mapping[str, float]
+    rate_limits_per_minute: Mapping[str, float]
+    accounts: tuple[AccountConfig, ...]
+    api: ApiProbeConfig | None = None
+    statuspage_format: str = "auto"
+
+    @property
+    def kind_spec(self) -> VendorKind:
+        return CATALOG.kinds[self.kind]
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    vendors: tuple[VendorConfig, ...]
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
+
+    def vendor(self, name: str) -> VendorConfig:
+        for vendor in self.vendors:
+            if vendor.name == name:
+                return vendor
+        raise KeyError(name)
