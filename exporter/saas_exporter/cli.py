@@ -10,17 +10,27 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from . import __version__
 from .config import ConfigError, load_config
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.healthcheck import add_healthcheck
 from .web.options import add_web_flags, web_options
 from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's version action, but reads the build info only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .buildinfo import build_info
+
+        print(build_info().text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,12 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_flags(parser)
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"saas-exporter {__version__}",
-        help="print the version and exit",
+        action=_VersionAction,
+        nargs=0,
+        help="print the version, revision and build date, and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
     _add_simulate(commands)
+    add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
     return parser
