@@ -11,9 +11,8 @@ import yaml
 
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
-from ..redaction import register_secret
 from .budget import budget_problems
-from .keys import inline_key_problems, load_key
+from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -78,11 +77,12 @@ def _accounts(
         if problem:
             problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
             continue
-        register_secret(key)
-        if api is not None and api.auth_base64:
-            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
+        register_key(key, api)
+        key_file = key_file_path(account, base) if "api_key_file" in account else None
         accounts.append(
-            AccountConfig(account["name"], key, source, account.get("expected_account_id"))
+            AccountConfig(
+                account["name"], key, source, account.get("expected_account_id"), key_file
+            )
         )
     return accounts, problems
 
@@ -137,6 +137,9 @@ def _build_vendor(
         accounts=tuple(accounts),
         api=api,
         statuspage_format=statuspage_format,
+        statuspage_api_components=tuple(
+            raw.get("statuspage_api_components", kind.statuspage_api_components)
+        ),
     )
     return vendor, problems
 
