@@ -88,8 +88,13 @@ def _fail(messages: list[str]) -> None:
 
 
 def load(root: Path, catalog: Catalog = CATALOG) -> Table:
-    schema = json.loads((root / SCHEMA_PATH).read_text())
-    document = yaml.safe_load((root / THRESHOLDS_PATH).read_text())
+    return load_table(root / THRESHOLDS_PATH, catalog)
+
+
+def load_table(table: Path, catalog: Catalog = CATALOG) -> Table:
+    """The table at `table`, checked against the schema beside it."""
+    schema = json.loads((table.parent / SCHEMA_PATH.name).read_text())
+    document = yaml.safe_load(table.read_text())
     return parse(document, schema, catalog)
 
 

@@ -25,6 +25,8 @@ Routes
                     (replaces the vendor's list; see maintenances.py)
   GET  /-/requests                              vendor requests served, by path
   POST /-/requests/reset
+
+A key containing "revoked" answers 401 on every fake API (key-rotation drills).
 """
 
 from __future__ import annotations
