@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 from . import __version__
 from .config import ConfigError, load_config
+from .config_check import CHECKS, check_config
+from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
@@ -41,8 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config.check",
         dest="exporter_config_check",
-        action="store_true",
-        help="validate the config (and load the keys), then exit",
+        nargs="?",
+        const="all",
+        choices=CHECKS,
+        metavar="WHAT",
+        help="validate the config, then exit 0 (valid) or 2: `all` (the default: structure, "
+        "budget and keys), `structure` (structure and budget, no key read: for CI), `keys` "
+        "(only read and shape-check each account's key)",
     )
     parser.add_argument(
         "--web.listen-address",
@@ -55,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         dest="exporter_demo",
         action="store_true",
-        help="probe the built-in simulator (no key, no network)",
+        help="run the demo (the same as `saas-exporter demo`, on this address)",
     )
     add_log_flags(parser)
     parser.add_argument(
@@ -65,13 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the version and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
+    add_demo_command(commands)
     _add_simulate(commands)
     for command in oncall_commands():
         command.add_to(commands)
     return parser
 
 
-def _wait_for_signal(stop: Callable[[], None]) -> None:
+def wait_for_signal(stop: Callable[[], None]) -> None:
     done = threading.Event()
 
     def handle(signum, _frame):
@@ -96,27 +104,25 @@ def run_exporter(args: argparse.Namespace) -> int:
 
     raise_open_files_limit()
 
-    simulator = None
     if args.exporter_demo:
-        from .demo import DEMO_START_SCENARIO, demo_config
-        from .simulator import start_simulator
+        # `saas-exporter --demo` is `saas-exporter demo` with the exporter's address.
+        from .demo import DEMO_APP_ADDRESS, DEMO_SIMULATOR_ADDRESS
+        from .demo.command import serve
+        from .demo.stack import DemoSpec
 
-        simulator, _ = start_simulator("127.0.0.1", 0)
-        simulator.set_scenario_everywhere(DEMO_START_SCENARIO)
-        config = demo_config(simulator.base_url)
-    else:
-        path = args.exporter_config_file
-        try:
-            config = load_config(path)
-        except ConfigError as err:
-            print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
-            for problem in err.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return EXIT_CONFIG
-        if args.exporter_config_check:
-            accounts = sum(len(v.accounts) for v in config.vendors)
-            print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
-            return 0
+        simulator = parse_listen_address(DEMO_SIMULATOR_ADDRESS)
+        app = parse_listen_address(DEMO_APP_ADDRESS)
+        return serve(DemoSpec(exporter=listen, simulator=simulator, app=app))
+    path = args.exporter_config_file
+    if args.exporter_config_check:
+        return check_config(path, args.exporter_config_check)
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         runtime = ExporterRuntime(config, listen)
     except OSError as err:
@@ -126,22 +132,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         )
         return 1
     runtime.start()
-    if simulator is not None:
-        sim = simulator.base_url
-        print(
-            f"demo: exporter on http://{runtime.address}/metrics, simulator on {sim}\n"
-            f"demo: starting scenario {DEMO_START_SCENARIO!r}; switch with\n"
-            f'  curl -s -XPOST {sim}/-/scenario -d \'{{"scenario": "auth_failure"}}\'\n'
-            f"  (list: curl -s {sim}/-/scenario)",
-            flush=True,
-        )
-
-    def stop() -> None:
-        runtime.stop()
-        if simulator is not None:
-            simulator.shutdown()
-
-    _wait_for_signal(stop)
+    wait_for_signal(runtime.stop)
     return 0
 
 
@@ -190,7 +181,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _wait_for_signal(server.shutdown)
+    wait_for_signal(server.shutdown)
     return 0
 
 

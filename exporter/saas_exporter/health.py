@@ -18,13 +18,23 @@ def _worst(statuses: list[str]) -> str:
     return max(statuses, key=_RANK.__getitem__) if statuses else "healthy"
 
 
+def iso_utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace(
+        "+00:00", "Z"
+    )
+
+
 def _account_health(identity: TargetState, others: list[TargetState]) -> dict[str, Any]:
     result = identity.last
+    confirmed = identity.last_success_at
     entry: dict[str, Any] = {
         "status": "down",
         "latencyMs": None,
         "accountId": identity.identity.account_id if identity.identity else None,
         "error": None,
+        # When the identity probe last succeeded: during an outage accountId is the last
+        # one seen, and this says how old it is.
+        "lastSuccess": iso_utc(confirmed) if confirmed is not None else None,
     }
     if result is None:
         entry["error"] = "no probe has completed yet"
@@ -96,8 +106,6 @@ def compute_health(
     body = {
         "status": status,
         "services": services,
-        "timestamp": datetime.fromtimestamp(now, UTC)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
+        "timestamp": iso_utc(now),
     }
     return (200 if status == "healthy" else 503), body

@@ -34,6 +34,7 @@ class ExporterRuntime:
         web: WebConfig | None = None,
         telemetry_path: str = "/metrics",
         limits: ConnectionLimits | None = None,
+        links: tuple[tuple[str, str], ...] = (),
     ):
         self.config = config
         self.targets: list[ProbeTarget] = targets_for(config)
@@ -54,6 +55,7 @@ class ExporterRuntime:
             alive=self.alive,
             web=web,
             telemetry_path=telemetry_path,
+            links=links,
         )
         self.app = ExporterApp(self.endpoints)
         self.http = WebServer(

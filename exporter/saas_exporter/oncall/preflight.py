@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import AccountConfig, ConfigError, ExporterConfig, VendorConfig, load_config
+from ..config import AccountConfig, ConfigError, ExporterConfig, VendorConfig
 from ..probes import ProbeResult, targets_for
 from ..revisions import revision_lifecycle
-from .common import require_readable, select_vendors
+from ..wording import plural, window_name
+from .common import config_source, select_vendors
 from .frame import Command, Context, common_flags, paint, vendor_flag
 from .live import probe_once
 
@@ -198,7 +199,7 @@ def check_headroom(vendor: VendorConfig, account: AccountConfig, result: ProbeRe
         return Check(vendor.name, name, "rate-limit headroom", "pass", f"{info.remaining:g} left")
     window = min(info.limits, key=_window_seconds)
     limit = info.limits[window]
-    text = f"{info.remaining:g} of {limit:g} left in the {window}s window"
+    text = f"{info.remaining:g} of {limit:g} left in {window_name(window)}"
     status = "warn" if info.remaining < LOW_HEADROOM_SHARE * limit else "pass"
     if status == "warn":
         text += f" (below {LOW_HEADROOM_SHARE:.0%}): something else is spending the budget"
@@ -280,9 +281,10 @@ class PreflightReport:
 
 
 def gather(args: argparse.Namespace, context: Context) -> PreflightReport:
-    require_readable(args.config_file)
+    source = config_source(args)
+    source.require_readable()
     try:
-        config = load_config(args.config_file)
+        config = source.load()
     except ConfigError as error:
         # An invalid config is what a pre-flight is for: a failed check, not a usage error.
         return PreflightReport(
@@ -295,7 +297,8 @@ def gather(args: argparse.Namespace, context: Context) -> PreflightReport:
         "",
         "config",
         "pass",
-        f"{args.config_file}: valid; {len(vendors)} vendors, {accounts} accounts, "
+        f"{source.label}: valid; {plural(len(vendors), 'vendor')}, "
+        f"{plural(accounts, 'account')}, "
         "keys from files or the environment only",
     )
     return PreflightReport((valid, *run_checks(config, vendors, context.clock)))

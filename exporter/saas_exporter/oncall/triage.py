@@ -17,7 +17,7 @@ from ..config import ExporterConfig, VendorConfig
 from ..probes import targets_for
 from ..redaction import redact
 from .actions import actions_for, key_sources
-from .common import load_or_abort, select_vendors
+from .common import config_source, select_vendors
 from .decision import Decision, decide
 from .frame import (
     Command,
@@ -118,7 +118,7 @@ def advice(vendor: VendorConfig, evidence: VendorEvidence, decision: Decision):
 
 
 def gather(args: argparse.Namespace, context: Context) -> TriageReport:
-    config = load_or_abort(args.config_file)
+    config = config_source(args).load_or_abort()
     vendors = select_vendors(config, args.vendor)
     evidence = collect_evidence(args, config, vendors, context.clock)
     triaged = []
