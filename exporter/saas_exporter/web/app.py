@@ -131,9 +131,7 @@ class ExporterApp:
     async def _landing(self, _headers: dict[str, str]) -> Response:
         endpoints = self.endpoints
         _status, health = endpoints.health()
-        page = render_landing(
-            health, endpoints.telemetry_path, endpoints.links, self._docs_url
-        )
+        page = render_landing(health, endpoints.telemetry_path, endpoints.links, self._docs_url)
         return Response(200, page.encode(), "text/html; charset=utf-8")
 
     async def _reload(self, method: str) -> Response:
