@@ -196,7 +196,8 @@ def demo_metrics(demo_run):
 def test_demo_prints_where_each_piece_listens(demo_run):
     port, simulator, app = demo_run["ports"]
     assert demo_run["banner"] == [
-        "saas-exporter demo: running; Ctrl-C stops it.\n",
+        f"demo: exporter on http://127.0.0.1:{port}/metrics, simulator on "
+        f"http://127.0.0.1:{simulator}, application on http://127.0.0.1:{app}; Ctrl-C stops it.\n",
         f"  exporter    http://127.0.0.1:{port}/            landing page: every vendor and "
         "account at a glance\n",
         f"              http://127.0.0.1:{port}/metrics     http://127.0.0.1:{port}/health\n",

@@ -17,14 +17,14 @@ HEALTH = {
                     "latencyMs": 182,
                     "accountId": "WBhXHN",
                     "error": "auth: 401 <script>alert(1)</script>",
-                    "lastSuccess": "2026-11-22T10:43:32Z",
+                    "accountIdConfirmedAt": "2026-11-22T10:43:32Z",
                 },
                 "eu": {
                     "status": "healthy",
                     "latencyMs": 90,
                     "accountId": "EU0001",
                     "error": None,
-                    "lastSuccess": "2026-11-22T10:55:02Z",
+                    "accountIdConfirmedAt": "2026-11-22T10:55:02Z",
                 },
             },
             "statusPage": {
@@ -42,7 +42,7 @@ HEALTH = {
             "status": "healthy",
             "accounts": {
                 "main": {"status": "healthy", "latencyMs": 40, "accountId": None,
-                         "error": None, "lastSuccess": None},
+                         "error": None, "accountIdConfirmedAt": None},
             },
             "statusPage": {"reachable": False, "indicator": None, "description": None,
                            "incidents": [], "error": "HTTP 503"},

@@ -17,6 +17,8 @@ from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.options import add_web_flags, web_options
+from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
@@ -62,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         dest="exporter_demo",
         action="store_true",
-        help="run the demo (the same as `saas-exporter demo`, on this address)",
+        help="run the demo as `saas-exporter demo` does, on this address and web options, "
+        "with the simulator and the application on free ports",
     )
+    add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
         "--version",
@@ -99,20 +103,27 @@ def run_exporter(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"saas-exporter: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        web = web_options(args)
+    except WebConfigError as err:
+        where = args.exporter_web_config_file or "flags"
+        print(f"saas-exporter: invalid web config {where}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     from .runtime import ExporterRuntime
     from .web.server import raise_open_files_limit
 
     raise_open_files_limit()
 
     if args.exporter_demo:
-        # `saas-exporter --demo` is `saas-exporter demo` with the exporter's address.
-        from .demo import DEMO_APP_ADDRESS, DEMO_SIMULATOR_ADDRESS
+        # `saas-exporter demo` on this address and web options, the simulator and the
+        # application on free ports: several can run at once (tests, benchmarks).
         from .demo.command import serve
         from .demo.stack import DemoSpec
 
-        simulator = parse_listen_address(DEMO_SIMULATOR_ADDRESS)
-        app = parse_listen_address(DEMO_APP_ADDRESS)
-        return serve(DemoSpec(exporter=listen, simulator=simulator, app=app))
+        free = ("127.0.0.1", 0)
+        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web))
     path = args.exporter_config_file
     if args.exporter_config_check:
         return check_config(path, args.exporter_config_check)
@@ -124,7 +135,7 @@ def run_exporter(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        runtime = ExporterRuntime(config, listen)
+        runtime = ExporterRuntime(config, listen, web=web)
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",

@@ -38,6 +38,7 @@ class SaasCollector(Collector):
         """Families that depend on the config only."""
         yield from self._exporter_families()
         yield self._expected_family()
+        yield self._api_components_family()
 
     def collect_states(self, states: list[TargetState]) -> Iterator[Metric]:
         """Families built from targets' states; each target's samples depend on its state
@@ -224,6 +225,20 @@ class SaasCollector(Collector):
                 if account.expected_account_id:
                     expected.add_metric([vendor.name, account.name, account.expected_account_id], 1)
         return expected
+
+    def _api_components_family(self) -> Metric:
+        family = GaugeMetricFamily(
+            "saas_statuspage_api_component_info",
+            "Status-page components that are the API the integration calls (catalog or "
+            "config); the cause rule reads their status.",
+            labels=["vendor", "component"],
+        )
+        for vendor in self.config.vendors:
+            if vendor.statuspage_url is None:
+                continue
+            for component in vendor.statuspage_api_components:
+                family.add_metric([vendor.name, component], 1)
+        return family
 
     def _statuspage_families(self, states: list[TargetState]) -> Iterator[Metric]:
         indicator = GaugeMetricFamily(

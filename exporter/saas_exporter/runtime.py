@@ -15,9 +15,9 @@ from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
-from .web.server import ConnectionLimits, WebServer
+from .web.options import WebOptions
+from .web.server import WebServer
 from .web.tls import ssl_context
-from .web.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,7 @@ class ExporterRuntime:
         listen: tuple[str, int],
         clock: Callable[[], float] = time.time,
         run_probe: RunProbe | None = None,
-        web: WebConfig | None = None,
-        telemetry_path: str = "/metrics",
-        limits: ConnectionLimits | None = None,
+        web: WebOptions | None = None,
         links: tuple[tuple[str, str], ...] = (),
     ):
         self.config = config
@@ -46,23 +44,23 @@ class ExporterRuntime:
         self._scheduler: Scheduler | None = None
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
-        web = web or WebConfig()
+        self.web = web = web or WebOptions()
         self.renderer = MetricsRenderer(config, self.store)
         self.endpoints = Endpoints(
             store=self.store,
             renderer=self.renderer,
             health=lambda: compute_health(self.config, self.store.states(), self.clock()),
             alive=self.alive,
-            web=web,
-            telemetry_path=telemetry_path,
+            web=web.config,
+            telemetry_path=web.telemetry_path,
             links=links,
         )
         self.app = ExporterApp(self.endpoints)
         self.http = WebServer(
             listen,
             self.app,
-            ssl_context(web.tls) if web.tls else None,
-            limits,
+            ssl_context(web.config.tls) if web.config.tls else None,
+            web.limits,
             allowed_sans=lambda: (
                 self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
             ),
@@ -71,6 +69,10 @@ class ExporterRuntime:
     @property
     def address(self) -> str:
         return self.http.address
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.http.tls else 'http'}://{self.address}"
 
     def alive(self) -> bool:
         return self._probe_thread.is_alive()

@@ -31,6 +31,8 @@ class TargetState:
     ratelimit: RateLimitInfo | None = None
     invalid_headers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     identity: AccountIdentity | None = None
+    # When a probe last confirmed `identity` (it may be older than the latest result).
+    identity_at: float | None = None
     statuspage: StatusPageSnapshot | None = None
 
 
@@ -89,6 +91,7 @@ class ResultStore:
                 ratelimit=_merge_ratelimit(state.ratelimit, result),
                 invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
                 identity=result.account or state.identity,
+                identity_at=result.finished_at if result.account else state.identity_at,
                 statuspage=result.statuspage or state.statuspage,
             )
             self._version += 1

@@ -154,6 +154,9 @@ def _build_vendor(
         accounts=tuple(accounts),
         api=api,
         statuspage_format=raw.get("statuspage_format", default_format),
+        statuspage_api_components=tuple(
+            raw.get("statuspage_api_components", kind.statuspage_api_components)
+        ),
     )
     return vendor, problems
 

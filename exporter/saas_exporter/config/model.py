@@ -63,6 +63,9 @@ class VendorConfig:
     accounts: tuple[AccountConfig, ...]
     api: ApiProbeConfig | None = None
     statuspage_format: str = "auto"
+    # The status-page components that are the API this integration uses (the kind's, or
+    # the config's); empty: the page's indicator stands for the API (saas_exporter.cause).
+    statuspage_api_components: tuple[str, ...] = ()
 
     @property
     def kind_spec(self) -> VendorKind:

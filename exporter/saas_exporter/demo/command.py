@@ -134,10 +134,11 @@ def next_steps(demo: Demo, program: str) -> str:
     simulator, app, exporter = demo.simulator.base_url, demo.app.url, demo.exporter_url
     flags = _flags(demo.spec)
     scenario = f"{simulator}/-/scenario"
+    metrics = f"{exporter}{demo.exporter.web.telemetry_path}"
     return f"""\
-saas-exporter demo: running; Ctrl-C stops it.
+demo: exporter on {metrics}, simulator on {simulator}, application on {app}; Ctrl-C stops it.
   exporter    {exporter}/            landing page: every vendor and account at a glance
-              {exporter}/metrics     {exporter}/health
+              {metrics}     {exporter}/health
   simulator   {scenario}  Klaviyo, Clay and Acme, now in {demo.spec.scenario!r}
   application {app}/metrics     its in-app series; Klaviyo webhooks at {WEBHOOK_PATH}
 

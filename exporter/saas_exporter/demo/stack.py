@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from ..runtime import ExporterRuntime
 from ..simulator import SimulatorServer
+from ..web.options import WebOptions
 from .app import DemoApp
 from .config import DEMO_START_SCENARIO, demo_config
 
@@ -27,6 +28,8 @@ class DemoSpec:
     # Probe intervals (demo defaults otherwise); the app's call interval, None for none.
     intervals: Mapping[str, str] | None = None
     app_interval: float | None = 2.0
+    # The exporter's web options (`saas-exporter --demo --web.config.file ...`).
+    web: WebOptions | None = None
 
 
 class ListenError(OSError):
@@ -70,7 +73,7 @@ class Demo:
 
     @property
     def exporter_url(self) -> str:
-        return f"http://{self.exporter.address}"
+        return self.exporter.url
 
     def _start(self) -> None:
         spec = self.spec
@@ -92,7 +95,9 @@ class Demo:
         )
         config = demo_config(simulator_url, spec.intervals)
         self.exporter = _listen(
-            "exporter", spec.exporter, lambda a: ExporterRuntime(config, a, links=links)
+            "exporter",
+            spec.exporter,
+            lambda a: ExporterRuntime(config, a, web=spec.web, links=links),
         )
         self.exporter.start()
         self._exit.callback(self.exporter.stop)

@@ -66,7 +66,7 @@ def _account_rows(vendor: str, service: dict[str, Any], now: datetime) -> list[s
     for name, account in service.get("accounts", {}).items():
         status = account.get("status", "down")
         identity = _text(account.get("accountId")) or '<span class="muted">unknown</span>'
-        confirmed = _ago(account.get("lastSuccess"), now)
+        confirmed = _ago(account.get("accountIdConfirmedAt"), now)
         if status != "healthy" and account.get("accountId"):
             # During an outage the id is the last one seen: say how old it is.
             identity += f' <span class="muted">(last confirmed {confirmed})</span>'
@@ -144,7 +144,7 @@ and reloads every {REFRESH_SECONDS} s).</p>
 <nav>{" ".join(anchors)}</nav>
 <h2>Accounts</h2>
 <table id="accounts"><thead><tr><th>vendor</th><th>account</th><th>status</th>
-<th>account id</th><th>latency</th><th>last success</th><th>error</th></tr></thead>
+<th>account id</th><th>latency</th><th>id confirmed</th><th>error</th></tr></thead>
 <tbody>{"".join(accounts)}</tbody></table>
 <h2>Status pages</h2>
 <table id="statuspages"><thead><tr><th>vendor</th><th>indicator</th><th>description</th>
