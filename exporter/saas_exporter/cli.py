@@ -10,19 +10,29 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from . import __version__
 from .config import ConfigError, load_config
 from .config_check import CHECKS, check_config
 from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.healthcheck import add_healthcheck
 from .web.options import add_web_flags, web_options
 from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's version action, but reads the build info only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .buildinfo import build_info
+
+        print(build_info().text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,27 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_flags(parser)
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"saas-exporter {__version__}",
-        help="print the version and exit",
+        action=_VersionAction,
+        nargs=0,
+        help="print the version, revision and build date, and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
     add_demo_command(commands)
     _add_simulate(commands)
+    add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
     return parser
 
 
-def wait_for_signal(stop: Callable[[], None]) -> None:
+def wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
+    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
     done = threading.Event()
 
     def handle(signum, _frame):
         log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
         done.set()
 
+    def handle_hup(_signum, _frame):
+        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
+        assert reload is not None
+        threading.Thread(target=reload, name="reload", daemon=True).start()
+
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+    if reload is not None:
+        signal.signal(signal.SIGHUP, handle_hup)
     done.wait()
     stop()
 
@@ -135,7 +154,12 @@ def run_exporter(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        runtime = ExporterRuntime(config, listen, web=web)
+        runtime = ExporterRuntime(
+            config,
+            listen,
+            web=web,
+            load_config=lambda: load_config(path),
+        )
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
@@ -143,7 +167,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         )
         return 1
     runtime.start()
-    wait_for_signal(runtime.stop)
+    wait_for_signal(runtime.stop, runtime.reload)
     return 0
 
 

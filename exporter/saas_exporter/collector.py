@@ -12,7 +12,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from . import __version__
+from .buildinfo import build_info
 from .config import ExporterConfig
 from .probes.result import COMPONENT_STATUSES, FAILURE_REASONS, IMPACTS, INDICATORS
 from .revisions import RevisionLifecycle, revision_lifecycle
@@ -49,10 +49,13 @@ class SaasCollector(Collector):
         yield from self._statuspage_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
+        built = build_info()
         build = GaugeMetricFamily(
-            "saas_exporter_build_info", "saas-exporter build.", labels=["version"]
+            "saas_exporter_build_info",
+            "saas-exporter build: version, source revision and build date (as --version).",
+            labels=["version", "revision", "build_date"],
         )
-        build.add_metric([__version__], 1)
+        build.add_metric([built.version, built.revision, built.build_date], 1)
         yield build
         info = GaugeMetricFamily(
             "saas_exporter_config_info",

@@ -73,8 +73,22 @@ class ResultStore:
     def version(self) -> int:
         return self._version
 
+    def set_targets(self, targets: Iterable[ProbeTarget]) -> None:
+        """After a reload: a kept target keeps its results and counters (with its new
+        definition), an added one starts empty, a removed one leaves."""
+        with self._lock:
+            states = {}
+            for target in targets:
+                old = self._states.get(target.key)
+                states[target.key] = replace(old, target=target) if old else TargetState(target)
+            self._states = states
+            self._version += 1
+            self._lock.notify_all()
+
     def record(self, key: Key, result: ProbeResult) -> None:
         with self._lock:
+            if key not in self._states:
+                return  # removed by a reload while its probe was running
             state = self._states[key]
             counts = list(state.bucket_counts)
             counts[bisect.bisect_left(LATENCY_BUCKETS, result.duration_seconds)] += 1
@@ -99,6 +113,8 @@ class ResultStore:
 
     def record_skip(self, key: Key) -> None:
         with self._lock:
+            if key not in self._states:
+                return
             state = self._states[key]
             self._states[key] = replace(state, skipped=state.skipped + 1)
             self._version += 1

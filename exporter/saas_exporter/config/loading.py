@@ -11,9 +11,8 @@ import yaml
 
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
-from ..redaction import register_secret
 from .budget import budget_problems
-from .keys import inline_key_problems, key_file_path, load_key
+from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -58,17 +57,22 @@ def _build_api(
 
 
 def read_account_key(
-    a_path: str, kind: VendorKind, account: Mapping[str, Any], env, base
+    a_path: str,
+    kind: VendorKind,
+    account: Mapping[str, Any],
+    env,
+    base,
+    api: ApiProbeConfig | None = None,
 ) -> tuple[str, str]:
     """(key, where it came from) for one account, shape-checked for its vendor kind;
-    ValueError naming the config path of the problem. The key is registered with the
-    redactor before anything else sees it."""
+    ValueError naming the config path of the problem (never the key). A key that passes
+    is registered with the redactor."""
     key, source = load_key(a_path, account, env, base)
     key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
     problem = kind.key_problem(key)
     if problem:
         raise ValueError(f"{a_path}.{key_field}: {problem} (from {source})")
-    register_secret(key)
+    register_key(key, api)
     return key, source
 
 
@@ -100,14 +104,15 @@ def _accounts(
             )
             continue
         try:
-            key, source = read_account_key(a_path, kind, account, env, base)
+            key, source = read_account_key(a_path, kind, account, env, base, api)
         except ValueError as err:
             problems.append(str(err))
             continue
-        if api is not None and api.auth_base64:
-            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
+        key_file = key_file_path(account, base) if "api_key_file" in account else None
         accounts.append(
-            AccountConfig(account["name"], key, source, account.get("expected_account_id"))
+            AccountConfig(
+                account["name"], key, source, account.get("expected_account_id"), key_file
+            )
         )
     return accounts, problems
 

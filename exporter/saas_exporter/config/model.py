@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..catalog import CATALOG, VendorKind
 
@@ -28,6 +29,9 @@ class AccountConfig:
     api_key: str = field(repr=False)
     key_source: str
     expected_account_id: str | None = None
+    # The key's file (api_key_file), re-read when it changes (keyfiles.py); None for a key
+    # from an environment variable, which only a restart changes.
+    key_file: Path | None = None
 
 
 @dataclass(frozen=True)
