@@ -127,8 +127,12 @@ def test_bundle_json_report(tmp_path):
     )
     assert [i["file"] for i in report["items"] if i["ok"]] == ["config.yaml", "versions.json"]
     failed = [i for i in report["items"] if not i["ok"]]
-    assert len(failed) == 18  # buildinfo, 15 key series, 2 status page documents
-    assert err.count("saas-exporter bundle: not collected: ") == 18
+    assert len(failed) == 17  # buildinfo, 15 key series, the status page
+    assert err.count("saas-exporter bundle: not collected: ") == 17
+    assert failed[-1]["source"] == f"GET {DEAD}"
+    assert failed[-1]["error"].startswith(
+        f"GET {DEAD}/api/v2/summary.json: ConnectError: [Errno 111] Connection refused"
+    )
     with tarfile.open(target) as tar:
         (member,) = [m for m in tar.getmembers() if m.name.endswith("/manifest.json")]
         manifest = json.loads(tar.extractfile(member).read())

@@ -117,6 +117,15 @@ def _accounts(
     return accounts, problems
 
 
+def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None, str]:
+    """A vendor's status page URL (no trailing slash; None: no page) and format, from its
+    config entry: the config's own, else the kind's defaults. The kind's format is known
+    for the kind's own page only; a page the config names is detected (auto)."""
+    url = raw.get("statuspage_url", kind.default_statuspage_url)
+    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
+    return (url.rstrip("/") if url else None), raw.get("statuspage_format", default_format)
+
+
 def _build_vendor(
     v: int, raw: Mapping[str, Any], global_timeout: float, env, base, keys: bool
 ) -> tuple[VendorConfig, list[str]]:
@@ -125,7 +134,7 @@ def _build_vendor(
     problems: list[str] = []
     intervals = {p: spec.interval_seconds for p, spec in kind.probes.items()}
     intervals.update({p: parse_duration(t) for p, t in raw.get("intervals", {}).items()})
-    statuspage_url = raw.get("statuspage_url", kind.default_statuspage_url)
+    statuspage_url, statuspage_format = statuspage_of(kind, raw)
     if statuspage_url is None:
         intervals.pop(STATUSPAGE_PROBE, None)
     limits = {
@@ -146,19 +155,18 @@ def _build_vendor(
     problems += budget_problems(path, kind, intervals, limits, api)
     accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base, keys)
     problems += account_problems
-    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
     vendor = VendorConfig(
         name=raw["name"],
         kind=kind.name,
         api_url=(raw.get("api_url") or kind.default_api_url or "").rstrip("/"),
-        statuspage_url=statuspage_url.rstrip("/") if statuspage_url else None,
+        statuspage_url=statuspage_url,
         revision=raw.get("revision", kind.default_revision),
         timeout_seconds=timeout,
         intervals=intervals,
         rate_limits_per_minute=limits,
         accounts=tuple(accounts),
         api=api,
-        statuspage_format=raw.get("statuspage_format", default_format),
+        statuspage_format=statuspage_format,
         statuspage_api_components=tuple(
             raw.get("statuspage_api_components", kind.statuspage_api_components)
         ),

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..catalog import CATALOG
-from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
+from ..config import ConfigError, ExporterConfig, VendorConfig, load_config, read_config_file
 from ..demo import demo_config, demo_config_data
 from .frame import EXIT_USAGE, Abort
 from .promapi import parse_since, step_for
@@ -35,6 +32,30 @@ def load_or_abort(path: str) -> ExporterConfig:
     except ConfigError as error:
         problems = "".join(f"\n  {problem}" for problem in error.problems)
         raise Abort(EXIT_USAGE, f"invalid config {path}:{problems}") from None
+
+
+def select_vendors(config: ExporterConfig, name: str | None) -> tuple[VendorConfig, ...]:
+    """The vendors to work on; Abort (exit 2) naming the configured ones."""
+    if name is None:
+        return config.vendors
+    for vendor in config.vendors:
+        if vendor.name == name:
+            return (vendor,)
+    known = ", ".join(v.name for v in config.vendors)
+    raise Abort(
+        EXIT_USAGE, f"--vendor: no vendor named {name!r} in the config (configured: {known})"
+    )
+
+
+def read_raw_config(path: str) -> dict[str, Any]:
+    """The config as YAML, without resolving keys: for commands that never call the API.
+
+    Raises ValueError with a one-line reason when the file is unreadable or not a mapping.
+    """
+    try:
+        return read_config_file(Path(path))
+    except ConfigError as error:
+        raise ValueError("; ".join(error.problems)) from None
 
 
 @dataclass(frozen=True)
@@ -77,51 +98,6 @@ def config_source(args: argparse.Namespace) -> ConfigSource:
     demo = getattr(args, "demo", False)
     url = str(args.demo_simulator_url).rstrip("/") if demo else None
     return ConfigSource(args.config_file, url)
-
-
-def select_vendors(config: ExporterConfig, name: str | None) -> tuple[VendorConfig, ...]:
-    """The vendors to work on; Abort (exit 2) naming the configured ones."""
-    if name is None:
-        return config.vendors
-    for vendor in config.vendors:
-        if vendor.name == name:
-            return (vendor,)
-    known = ", ".join(v.name for v in config.vendors)
-    raise Abort(
-        EXIT_USAGE, f"--vendor: no vendor named {name!r} in the config (configured: {known})"
-    )
-
-
-def read_raw_config(path: str) -> dict[str, Any]:
-    """The config as YAML, without resolving keys: for commands that never call the API.
-
-    Raises ValueError with a one-line reason when the file is unreadable or not a mapping.
-    """
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read the config: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML: {getattr(err, 'problem', err)}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("vendors"), list):
-        raise ValueError(f"{path}: expected a mapping with a 'vendors' list at the top level")
-    return data
-
-
-def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str, str]:
-    """vendor name -> status page base URL, from a raw config (kind defaults applied)."""
-    urls: dict[str, str] = {}
-    for item in raw.get("vendors", []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        if vendor is not None and item["name"] != vendor:
-            continue
-        kind = CATALOG.kinds.get(str(item.get("kind")))
-        default = kind.default_statuspage_url if kind else None
-        url = item.get("statuspage_url", default)
-        if isinstance(url, str) and url:
-            urls[item["name"]] = url.rstrip("/")
-    return urls
 
 
 def window(since: str, clock: Callable[[], float]) -> tuple[tuple[float, float], float]:
