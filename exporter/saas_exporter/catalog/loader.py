@@ -105,6 +105,8 @@ def _check(catalog: Catalog) -> None:
     for branch in catalog.triage_branches.values():
         if branch.cause is not None and branch.cause not in catalog.causes:
             problems.append(f"triage_branches.{branch.name}.cause: no such cause {branch.cause!r}")
+        if branch.action is not None and branch.action not in catalog.actions:
+            problems.append(f"triage_branches.{branch.name}.action: no such action")
     if set(catalog.triage_urgency) != set(catalog.triage_branches):
         problems.append("triage_urgency: must list every triage branch once")
     if problems:

@@ -56,6 +56,7 @@ class TriageBranch:
     exit_code: int
     verdict: str
     next_step: str
+    action: str | None = None  # the action the branch itself calls for (actions.<key>)
 
 
 @dataclass(frozen=True)
