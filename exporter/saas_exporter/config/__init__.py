@@ -20,6 +20,8 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import format_path
@@ -33,6 +35,8 @@ __all__ = [
     "ApiProbeConfig",
     "ConfigError",
     "ExporterConfig",
+    "MaintenancesConfig",
+    "SilenceSyncConfig",
     "VendorConfig",
     "format_path",
     "key_problems",

@@ -15,12 +15,17 @@ from .budget import budget_problems
 from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_MAINTENANCES,
+    DEFAULT_SILENCE_MARGIN_SECONDS,
+    DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
     DEFAULT_STARTUP_SPREAD_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     AccountConfig,
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import schema_problems
@@ -117,6 +122,24 @@ def _accounts(
     return accounts, problems
 
 
+def _maintenances(raw: Mapping[str, Any]) -> MaintenancesConfig:
+    silences = raw.get("silences")
+    return MaintenancesConfig(
+        max_per_vendor=raw.get("max_per_vendor", DEFAULT_MAX_MAINTENANCES),
+        silences=SilenceSyncConfig(
+            alertmanager_url=silences["alertmanager_url"].rstrip("/"),
+            interval_seconds=parse_duration(silences["interval"])
+            if "interval" in silences
+            else DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
+            margin_seconds=parse_duration(silences["margin"])
+            if "margin" in silences
+            else DEFAULT_SILENCE_MARGIN_SECONDS,
+        )
+        if silences
+        else None,
+    )
+
+
 def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None, str]:
     """A vendor's status page URL (no trailing slash; None: no page) and format, from its
     config entry: the config's own, else the kind's defaults. The kind's format is known
@@ -127,7 +150,13 @@ def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None,
 
 
 def _build_vendor(
-    v: int, raw: Mapping[str, Any], global_timeout: float, env, base, keys: bool
+    v: int,
+    raw: Mapping[str, Any],
+    global_timeout: float,
+    env,
+    base,
+    keys: bool,
+    max_maintenances: int = DEFAULT_MAX_MAINTENANCES,
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
@@ -170,6 +199,7 @@ def _build_vendor(
         statuspage_api_components=tuple(
             raw.get("statuspage_api_components", kind.statuspage_api_components)
         ),
+        max_maintenances=max_maintenances,
     )
     return vendor, problems
 
@@ -193,6 +223,7 @@ def load_config_data(
     if problems:
         raise ConfigError(problems)
     glob = data.get("global", {})
+    maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
@@ -201,7 +232,13 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base, keys
+            v,
+            raw,
+            global_timeout or DEFAULT_TIMEOUT_SECONDS,
+            env,
+            base,
+            keys,
+            maintenances.max_per_vendor,
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -215,6 +252,7 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        maintenances=maintenances,
     )
 
 

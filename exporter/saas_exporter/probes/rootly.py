@@ -3,6 +3,8 @@
 ``{"page": {...}, "status": {"indicator": "none|minor|major|maintenance",
 "description": ...}, "incidents": [{name, status, impact, started_at, resolved_at, url,
 incident_updates}]}``. Rootly pages may list no components: then none are emitted.
+Rootly publishes no scheduled-maintenance document: a maintenance shows as the
+``maintenance`` indicator while it runs, with no window (see maintenances.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .atlassian import MAINTENANCE_ACTIVE
+from .maintenances import feed_from_status_body
 from .page_parts import parse_components, parse_incident, parse_status
 from .result import StatusPageSnapshot
 
@@ -46,4 +49,5 @@ def parse_rootly_status(body: Any) -> StatusPageSnapshot:
         ),
         active_maintenances=active,
         page_format="rootly",
+        maintenances=feed_from_status_body(body),
     )
