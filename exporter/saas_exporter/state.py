@@ -32,6 +32,8 @@ class TargetState:
     invalid_headers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     identity: AccountIdentity | None = None
     statuspage: StatusPageSnapshot | None = None
+    # Status-page items dropped past the limits, by item ("component", "incident").
+    dropped: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _merge_ratelimit(old: RateLimitInfo | None, result: ProbeResult) -> RateLimitInfo | None:
@@ -56,6 +58,15 @@ def _bump(counts: MappingProxyType, keys: Iterable[str]) -> MappingProxyType:
     updated = dict(counts)
     for key in keys:
         updated[key] = updated.get(key, 0) + 1
+    return MappingProxyType(updated)
+
+
+def _add_dropped(counts: MappingProxyType, page: StatusPageSnapshot | None) -> MappingProxyType:
+    if page is None or not (page.dropped_components or page.dropped_incidents):
+        return counts
+    updated = dict(counts)
+    for item, n in (("component", page.dropped_components), ("incident", page.dropped_incidents)):
+        updated[item] = updated.get(item, 0) + n
     return MappingProxyType(updated)
 
 
@@ -90,6 +101,7 @@ class ResultStore:
                 invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
                 identity=result.account or state.identity,
                 statuspage=result.statuspage or state.statuspage,
+                dropped=_add_dropped(state.dropped, result.statuspage),
             )
             self._version += 1
             self._lock.notify_all()

@@ -14,6 +14,7 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    ResponseLimits,
     VendorConfig,
 )
 from .schema import format_path
@@ -27,6 +28,7 @@ __all__ = [
     "ApiProbeConfig",
     "ConfigError",
     "ExporterConfig",
+    "ResponseLimits",
     "VendorConfig",
     "format_path",
     "load_config",

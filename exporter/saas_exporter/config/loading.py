@@ -14,6 +14,7 @@ from ..durations import parse_duration
 from ..redaction import register_secret
 from .budget import budget_problems
 from .keys import inline_key_problems, load_key
+from .limits import build_limits
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -22,6 +23,7 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    ResponseLimits,
     VendorConfig,
 )
 from .schema import schema_problems
@@ -88,7 +90,12 @@ def _accounts(
 
 
 def _build_vendor(
-    v: int, raw: Mapping[str, Any], global_timeout: float, env, base
+    v: int,
+    raw: Mapping[str, Any],
+    global_timeout: float,
+    env,
+    base,
+    response_limits: ResponseLimits,
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
@@ -129,6 +136,7 @@ def _build_vendor(
         accounts=tuple(accounts),
         api=api,
         statuspage_format=raw.get("statuspage_format", default_format),
+        limits=response_limits,
     )
     return vendor, problems
 
@@ -147,6 +155,7 @@ def load_config_data(
         raise ConfigError(problems)
     glob = data.get("global", {})
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
+    limits, problems = build_limits(glob.get("limits"))
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
     for v, raw in enumerate(data["vendors"]):
@@ -154,7 +163,7 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base
+            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base, limits
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -168,6 +177,7 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        limits=limits,
     )
 
 

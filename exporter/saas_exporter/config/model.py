@@ -12,6 +12,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONCURRENCY = 32
 # First runs are staggered across at most this window (see scheduler.startup_offsets).
 DEFAULT_STARTUP_SPREAD_SECONDS = 10.0
+KIB = 1024
+MIB = 1024 * KIB
 
 
 class ConfigError(Exception):
@@ -20,6 +22,24 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """How much of what a vendor sends the exporter keeps (``global.limits``); past a
+    limit the probe fails with ``too_large``, or the extra items are dropped and counted.
+    The README's "Limits and failure behaviour" lists each one."""
+
+    # Body bytes after decompression; a body is read in chunks and dropped at the limit.
+    max_body_bytes: int = 1 * MIB
+    # All response header lines together (the HTTP client itself stops at 100 KiB).
+    max_header_bytes: int = 64 * KIB
+    # Status-page components and unresolved incidents kept per page (series per vendor).
+    max_components: int = 500
+    max_incidents: int = 50
+    # Longest label value taken from a vendor's answer (names, ids, URLs); cut ones end
+    # with an ellipsis.
+    max_label_length: int = 256
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class VendorConfig:
     accounts: tuple[AccountConfig, ...]
     api: ApiProbeConfig | None = None
     statuspage_format: str = "auto"
+    limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     @property
     def kind_spec(self) -> VendorKind:
@@ -74,6 +95,7 @@ class ExporterConfig:
     vendors: tuple[VendorConfig, ...]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
+    limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     def vendor(self, name: str) -> VendorConfig:
         for vendor in self.vendors:

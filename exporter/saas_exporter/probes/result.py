@@ -53,6 +53,9 @@ class StatusPageSnapshot:
     incidents: tuple[Incident, ...] = ()
     active_maintenances: int = 0
     page_format: str = "atlassian"
+    # Items past global.limits.max_components / max_incidents, not kept.
+    dropped_components: int = 0
+    dropped_incidents: int = 0
 
 
 @dataclass(frozen=True)
