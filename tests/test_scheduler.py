@@ -10,7 +10,7 @@ from saas_exporter.config import load_config_data
 from saas_exporter.probes import ProbeResult, targets_for
 from saas_exporter.scheduler import Scheduler, next_due, startup_offsets
 from saas_exporter.state import ResultStore
-from tests.conftest import klaviyo_config
+from tests.conftest import KEY_ENV, klaviyo_config
 
 PROF = ("klaviyo", "main", "profiles")
 
@@ -242,3 +242,33 @@ def test_requests_in_flight_never_exceed_max_concurrency():
     scheduler = Scheduler(targets, store, run_probe, 8, clock, random.Random(1))
     asyncio.run(scheduler.run_all_once())
     assert (len(targets), peak, store.all_probed()) == (400, 8, True)
+
+
+def test_a_reload_keeps_kept_targets_schedules_and_staggers_added_ones():
+    clock = FakeClock()
+    scheduler, store, _ = make(ok(clock), clock)
+    asyncio.run(scheduler.run_all_once())
+    kept_due = dict(scheduler.due)
+    two = klaviyo_config(
+        "http://vendor.test",
+        None,  # the status page goes
+        vendor={
+            "accounts": [
+                {"name": "main", "api_key_env": KEY_ENV},
+                {"name": "second", "api_key_env": KEY_ENV},
+            ]
+        },
+    )
+    targets = targets_for(two)
+    clock.now += 100
+    scheduler.set_targets(targets, startup_spread=10.0)
+    store.set_targets(targets)
+    assert set(scheduler.targets) == {t.key for t in targets}
+    assert ("klaviyo", "", "statuspage") not in scheduler.due
+    for key in (("klaviyo", "main", "accounts"), PROF):
+        assert scheduler.due[key] == kept_due[key]  # no extra run because of the reload
+        assert store.get(key).runs == 1  # counters continue
+    added = [("klaviyo", "second", "accounts"), ("klaviyo", "second", "profiles")]
+    assert [scheduler.due[k] for k in added] == [clock.now, clock.now + 0.05]
+    assert [store.get(k).runs for k in added] == [0, 0]
+    assert ("klaviyo", "", "statuspage") not in store.states()

@@ -10,15 +10,27 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from . import __version__
 from .config import ConfigError, load_config
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.healthcheck import add_healthcheck
+from .web.options import add_web_flags, web_options
+from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's version action, but reads the build info only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .buildinfo import build_info
+
+        print(build_info().text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,29 +69,39 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="probe the built-in simulator (no key, no network)",
     )
+    add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"saas-exporter {__version__}",
-        help="print the version and exit",
+        action=_VersionAction,
+        nargs=0,
+        help="print the version, revision and build date, and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
     _add_simulate(commands)
+    add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
     return parser
 
 
-def _wait_for_signal(stop: Callable[[], None]) -> None:
+def _wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
+    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
     done = threading.Event()
 
     def handle(signum, _frame):
         log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
         done.set()
 
+    def handle_hup(_signum, _frame):
+        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
+        assert reload is not None
+        threading.Thread(target=reload, name="reload", daemon=True).start()
+
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+    if reload is not None:
+        signal.signal(signal.SIGHUP, handle_hup)
     done.wait()
     stop()
 
@@ -90,6 +112,14 @@ def run_exporter(args: argparse.Namespace) -> int:
         listen = parse_listen_address(args.exporter_listen)
     except ValueError as err:
         print(f"saas-exporter: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        web = web_options(args)
+    except WebConfigError as err:
+        where = args.exporter_web_config_file or "flags"
+        print(f"saas-exporter: invalid web config {where}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
     from .runtime import ExporterRuntime
     from .web.server import raise_open_files_limit
@@ -118,7 +148,14 @@ def run_exporter(args: argparse.Namespace) -> int:
             print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
             return 0
     try:
-        runtime = ExporterRuntime(config, listen)
+        runtime = ExporterRuntime(
+            config,
+            listen,
+            web=web,
+            load_config=(
+                None if simulator is not None else lambda: load_config(args.exporter_config_file)
+            ),
+        )
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
@@ -129,7 +166,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     if simulator is not None:
         sim = simulator.base_url
         print(
-            f"demo: exporter on http://{runtime.address}/metrics, simulator on {sim}\n"
+            f"demo: exporter on {runtime.url}{web.telemetry_path}, simulator on {sim}\n"
             f"demo: starting scenario {DEMO_START_SCENARIO!r}; switch with\n"
             f'  curl -s -XPOST {sim}/-/scenario -d \'{{"scenario": "auth_failure"}}\'\n'
             f"  (list: curl -s {sim}/-/scenario)",
@@ -141,7 +178,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.shutdown()
 
-    _wait_for_signal(stop)
+    _wait_for_signal(stop, runtime.reload)
     return 0
 
 

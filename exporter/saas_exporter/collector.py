@@ -12,7 +12,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from . import __version__
+from .buildinfo import build_info
 from .catalog import STATUSPAGE_PROBE
 from .config import ExporterConfig
 from .probes.result import COMPONENT_STATUSES, FAILURE_REASONS, IMPACTS, INDICATORS
@@ -39,6 +39,7 @@ class SaasCollector(Collector):
         """Families that depend on the config only."""
         yield from self._exporter_families()
         yield self._expected_family()
+        yield self._api_components_family()
 
     def collect_states(self, states: list[TargetState]) -> Iterator[Metric]:
         """Families built from targets' states; each target's samples depend on its state
@@ -49,10 +50,13 @@ class SaasCollector(Collector):
         yield from self._statuspage_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
+        built = build_info()
         build = GaugeMetricFamily(
-            "saas_exporter_build_info", "saas-exporter build.", labels=["version"]
+            "saas_exporter_build_info",
+            "saas-exporter build: version, source revision and build date (as --version).",
+            labels=["version", "revision", "build_date"],
         )
-        build.add_metric([__version__], 1)
+        build.add_metric([built.version, built.revision, built.build_date], 1)
         yield build
         info = GaugeMetricFamily(
             "saas_exporter_config_info",
@@ -229,6 +233,20 @@ class SaasCollector(Collector):
                 if account.expected_account_id:
                     expected.add_metric([vendor.name, account.name, account.expected_account_id], 1)
         return expected
+
+    def _api_components_family(self) -> Metric:
+        family = GaugeMetricFamily(
+            "saas_statuspage_api_component_info",
+            "Status-page components that are the API the integration calls (catalog or "
+            "config); the cause rule reads their status.",
+            labels=["vendor", "component"],
+        )
+        for vendor in self.config.vendors:
+            if vendor.statuspage_url is None:
+                continue
+            for component in vendor.statuspage_api_components:
+                family.add_metric([vendor.name, component], 1)
+        return family
 
     def _statuspage_families(self, states: list[TargetState]) -> Iterator[Metric]:
         indicator = GaugeMetricFamily(

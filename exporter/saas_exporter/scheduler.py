@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpx
 
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
+from .keyfiles import KeyFiles
 from .probes import ProbeResult, ProbeTarget, prober_for
 from .probes.text import vendor_text
 from .redaction import redact
@@ -76,6 +77,7 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         startup_spread: float = DEFAULT_STARTUP_SPREAD_SECONDS,
+        keys: KeyFiles | None = None,
     ):
         self.targets = {t.key: t for t in targets}
         self.store = store
@@ -87,10 +89,34 @@ class Scheduler:
         offsets = startup_offsets(list(self.targets), startup_spread)
         self.due: dict[Key, float] = {key: start + offsets[key] for key in self.targets}
         self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
+        self.keys = keys
+        self._stop: asyncio.Event | None = None
+        self._loops: dict[Key, asyncio.Task] = {}
+
+    def set_targets(self, targets: Iterable[ProbeTarget], startup_spread: float) -> None:
+        """A reload (call on the scheduler's loop): kept targets keep their schedule, so a
+        reload never causes a burst of vendor calls; added ones are staggered from now as
+        at start-up; removed ones stop."""
+        new = {t.key: t for t in targets}
+        for key in set(self.targets) - set(new):
+            loop = self._loops.pop(key, None)
+            if loop is not None:
+                loop.cancel()
+            del self.due[key], self.not_before[key]
+        added = [key for key in new if key not in self.targets]
+        self.targets = new
+        start = self.clock()
+        for key, offset in startup_offsets(added, startup_spread).items():
+            self.due[key] = start + offset
+            self.not_before[key] = 0.0
+            if self._stop is not None:
+                self._start_loop(key)
 
     async def run_target(self, key: Key) -> ProbeResult | None:
         """Run one target if it may run now; returns the result, None when skipped."""
         target = self.targets[key]
+        if self.keys is not None:
+            target = self.keys.current(target)  # a rotated key file: the new key
         now = self.clock()
         if now < self.not_before[key]:
             self.store.record_skip(key)
@@ -163,8 +189,16 @@ class Scheduler:
                     self.store.record(key, crash_result(err, 0.0, now))
                 self.due[key] = now + self.targets[key].interval_seconds
 
+    def _start_loop(self, key: Key) -> None:
+        assert self._stop is not None
+        self._loops[key] = asyncio.create_task(self._target_loop(key, self._stop))
+
     async def run_forever(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(*(self._target_loop(key, stop) for key in self.targets))
+        self._stop = stop
+        for key in self.targets:
+            self._start_loop(key)
+        await stop.wait()
+        await asyncio.gather(*self._loops.values(), return_exceptions=True)
 
 
 def make_http_client(max_concurrency: int) -> httpx.AsyncClient:

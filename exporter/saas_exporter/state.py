@@ -31,6 +31,8 @@ class TargetState:
     ratelimit: RateLimitInfo | None = None
     invalid_headers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     identity: AccountIdentity | None = None
+    # When a probe last confirmed `identity` (it may be older than the latest result).
+    identity_at: float | None = None
     statuspage: StatusPageSnapshot | None = None
     # Status-page items dropped past the limits, by item ("component", "incident").
     dropped: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -82,8 +84,22 @@ class ResultStore:
     def version(self) -> int:
         return self._version
 
+    def set_targets(self, targets: Iterable[ProbeTarget]) -> None:
+        """After a reload: a kept target keeps its results and counters (with its new
+        definition), an added one starts empty, a removed one leaves."""
+        with self._lock:
+            states = {}
+            for target in targets:
+                old = self._states.get(target.key)
+                states[target.key] = replace(old, target=target) if old else TargetState(target)
+            self._states = states
+            self._version += 1
+            self._lock.notify_all()
+
     def record(self, key: Key, result: ProbeResult) -> None:
         with self._lock:
+            if key not in self._states:
+                return  # removed by a reload while its probe was running
             state = self._states[key]
             counts = list(state.bucket_counts)
             counts[bisect.bisect_left(LATENCY_BUCKETS, result.duration_seconds)] += 1
@@ -100,6 +116,7 @@ class ResultStore:
                 ratelimit=_merge_ratelimit(state.ratelimit, result),
                 invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
                 identity=result.account or state.identity,
+                identity_at=result.finished_at if result.account else state.identity_at,
                 statuspage=result.statuspage or state.statuspage,
                 dropped=_add_dropped(state.dropped, result.statuspage),
             )
@@ -108,6 +125,8 @@ class ResultStore:
 
     def record_skip(self, key: Key) -> None:
         with self._lock:
+            if key not in self._states:
+                return
             state = self._states[key]
             self._states[key] = replace(state, skipped=state.skipped + 1)
             self._version += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..durations import parse_duration
 from .budget import MAX_BUDGET_SHARE
-from .loading import load_config, load_config_data, read_config_file
+from .loading import load_config, load_config_data, read_config_file, statuspage_of
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -35,4 +35,5 @@ __all__ = [
     "load_config_data",
     "parse_duration",
     "read_config_file",
+    "statuspage_of",
 ]

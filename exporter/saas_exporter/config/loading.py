@@ -11,9 +11,8 @@ import yaml
 
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
-from ..redaction import register_secret
 from .budget import budget_problems
-from .keys import inline_key_problems, load_key
+from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .limits import build_limits
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
@@ -80,13 +79,23 @@ def _accounts(
         if problem:
             problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
             continue
-        register_secret(key)
-        if api is not None and api.auth_base64:
-            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
+        register_key(key, api)
+        key_file = key_file_path(account, base) if "api_key_file" in account else None
         accounts.append(
-            AccountConfig(account["name"], key, source, account.get("expected_account_id"))
+            AccountConfig(
+                account["name"], key, source, account.get("expected_account_id"), key_file
+            )
         )
     return accounts, problems
+
+
+def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None, str]:
+    """A vendor's status page URL (no trailing slash; None: no page) and format, from its
+    config entry: the config's own, else the kind's defaults. The kind's format is known
+    for the kind's own page only; a page the config names is detected (auto)."""
+    url = raw.get("statuspage_url", kind.default_statuspage_url)
+    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
+    return (url.rstrip("/") if url else None), raw.get("statuspage_format", default_format)
 
 
 def _build_vendor(
@@ -102,7 +111,7 @@ def _build_vendor(
     problems: list[str] = []
     intervals = {p: spec.interval_seconds for p, spec in kind.probes.items()}
     intervals.update({p: parse_duration(t) for p, t in raw.get("intervals", {}).items()})
-    statuspage_url = raw.get("statuspage_url", kind.default_statuspage_url)
+    statuspage_url, statuspage_format = statuspage_of(kind, raw)
     if statuspage_url is None:
         intervals.pop(STATUSPAGE_PROBE, None)
     limits = {
@@ -123,19 +132,21 @@ def _build_vendor(
     problems += budget_problems(path, kind, intervals, limits, api)
     accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base)
     problems += account_problems
-    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
     vendor = VendorConfig(
         name=raw["name"],
         kind=kind.name,
         api_url=(raw.get("api_url") or kind.default_api_url or "").rstrip("/"),
-        statuspage_url=statuspage_url.rstrip("/") if statuspage_url else None,
+        statuspage_url=statuspage_url,
         revision=raw.get("revision", kind.default_revision),
         timeout_seconds=timeout,
         intervals=intervals,
         rate_limits_per_minute=limits,
         accounts=tuple(accounts),
         api=api,
-        statuspage_format=raw.get("statuspage_format", default_format),
+        statuspage_format=statuspage_format,
+        statuspage_api_components=tuple(
+            raw.get("statuspage_api_components", kind.statuspage_api_components)
+        ),
         limits=response_limits,
     )
     return vendor, problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..catalog import CATALOG, VendorKind
 
@@ -48,6 +49,9 @@ class AccountConfig:
     api_key: str = field(repr=False)
     key_source: str
     expected_account_id: str | None = None
+    # The key's file (api_key_file), re-read when it changes (keyfiles.py); None for a key
+    # from an environment variable, which only a restart changes.
+    key_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class VendorConfig:
     accounts: tuple[AccountConfig, ...]
     api: ApiProbeConfig | None = None
     statuspage_format: str = "auto"
+    # The status-page components that are the API this integration uses (the kind's, or
+    # the config's); empty: the page's indicator stands for the API (saas_exporter.cause).
+    statuspage_api_components: tuple[str, ...] = ()
     limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     @property

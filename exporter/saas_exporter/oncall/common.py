@@ -6,10 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..catalog import CATALOG
-from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
+from ..config import ConfigError, ExporterConfig, VendorConfig, load_config, read_config_file
 from .frame import EXIT_USAGE, Abort
 from .promapi import parse_since, step_for
 
@@ -53,30 +50,9 @@ def read_raw_config(path: str) -> dict[str, Any]:
     Raises ValueError with a one-line reason when the file is unreadable or not a mapping.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read the config: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML: {getattr(err, 'problem', err)}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("vendors"), list):
-        raise ValueError(f"{path}: expected a mapping with a 'vendors' list at the top level")
-    return data
-
-
-def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str, str]:
-    """vendor name -> status page base URL, from a raw config (kind defaults applied)."""
-    urls: dict[str, str] = {}
-    for item in raw.get("vendors", []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        if vendor is not None and item["name"] != vendor:
-            continue
-        kind = CATALOG.kinds.get(str(item.get("kind")))
-        default = kind.default_statuspage_url if kind else None
-        url = item.get("statuspage_url", default)
-        if isinstance(url, str) and url:
-            urls[item["name"]] = url.rstrip("/")
-    return urls
+        return read_config_file(Path(path))
+    except ConfigError as error:
+        raise ValueError("; ".join(error.problems)) from None
 
 
 def window(since: str, clock: Callable[[], float]) -> tuple[tuple[float, float], float]:

@@ -18,6 +18,8 @@ Routes
                     (no "vendor": every vendor the scenario applies to)
   GET  /-/requests                              vendor requests served, by path
   POST /-/requests/reset
+
+A key containing "revoked" answers 401 on every fake API (key-rotation drills).
 """
 
 from __future__ import annotations
