@@ -45,14 +45,14 @@ def test_all_pass_exit_0_and_each_endpoint_called_once(config, simulator):
     assert checks(out) == {
         ("", "config"): (
             "pass",
-            f"{config}: valid; 1 vendors, 1 accounts, keys from files or the environment only",
+            f"{config}: valid; 1 vendor, 1 account, keys from files or the environment only",
         ),
         ("", "status page"): ("pass", "none: All Systems Operational"),
         ("", "revision"): ("pass", "2026-07-15: stable until 2027-07-15, retires on 2028-07-15"),
         ("main", "key source"): ("pass", f"{key_file} (mode 0600)"),
         ("main", "authentication"): ("pass", "account DEMO01 (as expected)"),
         ("main", "scopes"): ("pass", "granted: accounts:read, profiles:read"),
-        ("main", "rate-limit headroom"): ("pass", "74 of 75 left in the 1s window"),
+        ("main", "rate-limit headroom"): ("pass", "74 of 75 left in the per-second window"),
     }
     assert simulator.request_counts() == {"/api/accounts/": 1, "/api/profiles/": 1, STATUS: 1}
 
@@ -105,7 +105,8 @@ def test_text_output(config):
             "rate-limit headroom",
             (
                 "warn",
-                "2 of 75 left in the 1s window (below 10%): something else is spending the budget",
+                "2 of 75 left in the per-second window (below 10%): something else is "
+                "spending the budget",
             ),
             3,
         ),

@@ -142,7 +142,7 @@ def test_preflight_checks_each_kind_its_own_way(config):
     assert checks == {
         ("klaviyo", "status page"): "none: All Systems Operational",
         ("klaviyo", "scopes"): "granted: accounts:read, profiles:read",
-        ("klaviyo", "rate-limit headroom"): "74 of 75 left in the 1s window",
+        ("klaviyo", "rate-limit headroom"): "74 of 75 left in the per-second window",
         ("clay", "status page"): "none: All systems operational",
         ("clay", "scopes"): "no scopes documented for Clay; api allowed",
         ("clay", "rate-limit headroom"): "599 of 600 left",

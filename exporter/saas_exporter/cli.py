@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 from .config import ConfigError, load_config
+from .config_check import CHECKS, check_config
+from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
@@ -53,8 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config.check",
         dest="exporter_config_check",
-        action="store_true",
-        help="validate the config (and load the keys), then exit",
+        nargs="?",
+        const="all",
+        choices=CHECKS,
+        metavar="WHAT",
+        help="validate the config, then exit 0 (valid) or 2: `all` (the default: structure, "
+        "budget and keys), `structure` (structure and budget, no key read: for CI), `keys` "
+        "(only read and shape-check each account's key)",
     )
     parser.add_argument(
         "--web.listen-address",
@@ -67,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         dest="exporter_demo",
         action="store_true",
-        help="probe the built-in simulator (no key, no network)",
+        help="run the demo as `saas-exporter demo` does, on this address and web options, "
+        "with the simulator and the application on free ports",
     )
     add_web_flags(parser)
     add_log_flags(parser)
@@ -78,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the version, revision and build date, and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
+    add_demo_command(commands)
     _add_simulate(commands)
     add_healthcheck(commands)
     for command in oncall_commands():
@@ -85,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
+def wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
     """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
     done = threading.Event()
 
@@ -126,35 +135,30 @@ def run_exporter(args: argparse.Namespace) -> int:
 
     raise_open_files_limit()
 
-    simulator = None
     if args.exporter_demo:
-        from .demo import DEMO_START_SCENARIO, demo_config
-        from .simulator import start_simulator
+        # `saas-exporter demo` on this address and web options, the simulator and the
+        # application on free ports: several can run at once (tests, benchmarks).
+        from .demo.command import serve
+        from .demo.stack import DemoSpec
 
-        simulator, _ = start_simulator("127.0.0.1", 0)
-        simulator.set_scenario_everywhere(DEMO_START_SCENARIO)
-        config = demo_config(simulator.base_url)
-    else:
-        path = args.exporter_config_file
-        try:
-            config = load_config(path)
-        except ConfigError as err:
-            print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
-            for problem in err.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return EXIT_CONFIG
-        if args.exporter_config_check:
-            accounts = sum(len(v.accounts) for v in config.vendors)
-            print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
-            return 0
+        free = ("127.0.0.1", 0)
+        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web))
+    path = args.exporter_config_file
+    if args.exporter_config_check:
+        return check_config(path, args.exporter_config_check)
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         runtime = ExporterRuntime(
             config,
             listen,
             web=web,
-            load_config=(
-                None if simulator is not None else lambda: load_config(args.exporter_config_file)
-            ),
+            load_config=lambda: load_config(path),
         )
     except OSError as err:
         print(
@@ -163,22 +167,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         )
         return 1
     runtime.start()
-    if simulator is not None:
-        sim = simulator.base_url
-        print(
-            f"demo: exporter on {runtime.url}{web.telemetry_path}, simulator on {sim}\n"
-            f"demo: starting scenario {DEMO_START_SCENARIO!r}; switch with\n"
-            f'  curl -s -XPOST {sim}/-/scenario -d \'{{"scenario": "auth_failure"}}\'\n'
-            f"  (list: curl -s {sim}/-/scenario)",
-            flush=True,
-        )
-
-    def stop() -> None:
-        runtime.stop()
-        if simulator is not None:
-            simulator.shutdown()
-
-    _wait_for_signal(stop, runtime.reload)
+    wait_for_signal(runtime.stop, runtime.reload)
     return 0
 
 
@@ -227,7 +216,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _wait_for_signal(server.shutdown)
+    wait_for_signal(server.shutdown)
     return 0
 
 

@@ -38,6 +38,7 @@ class ExporterRuntime:
         clock: Callable[[], float] = time.time,
         run_probe: RunProbe | None = None,
         web: WebOptions | None = None,
+        links: tuple[tuple[str, str], ...] = (),
         load_config: ConfigLoader | None = None,
     ):
         """``load_config`` re-reads the config at a reload (None: nothing to reload)."""
@@ -65,6 +66,7 @@ class ExporterRuntime:
             alive=self.alive,
             web=web.config,
             telemetry_path=web.telemetry_path,
+            links=links,
             reload=self.reload if web.enable_lifecycle else None,
         )
         self.app = ExporterApp(self.endpoints)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from ..durations import parse_duration
 from .budget import MAX_BUDGET_SHARE
-from .loading import load_config, load_config_data, read_config_file, statuspage_of
+from .loading import (
+    key_problems,
+    load_config,
+    load_config_data,
+    read_config_file,
+    statuspage_of,
+)
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -31,6 +37,7 @@ __all__ = [
     "ResponseLimits",
     "VendorConfig",
     "format_path",
+    "key_problems",
     "load_config",
     "load_config_data",
     "parse_duration",

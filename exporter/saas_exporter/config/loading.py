@@ -58,8 +58,34 @@ def _build_api(
     return api, problems
 
 
+def read_account_key(
+    a_path: str,
+    kind: VendorKind,
+    account: Mapping[str, Any],
+    env,
+    base,
+    api: ApiProbeConfig | None = None,
+) -> tuple[str, str]:
+    """(key, where it came from) for one account, shape-checked for its vendor kind;
+    ValueError naming the config path of the problem (never the key). A key that passes
+    is registered with the redactor."""
+    key, source = load_key(a_path, account, env, base)
+    key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
+    problem = kind.key_problem(key)
+    if problem:
+        raise ValueError(f"{a_path}.{key_field}: {problem} (from {source})")
+    register_key(key, api)
+    return key, source
+
+
+def _unread_source(account: Mapping[str, Any], base) -> str:
+    if "api_key_file" in account:
+        return f"file {key_file_path(account, base)} (not read)"
+    return f"environment variable {account['api_key_env']} (not read)"
+
+
 def _accounts(
-    path: str, kind: VendorKind, raw: Any, api: ApiProbeConfig | None, env, base
+    path: str, kind: VendorKind, raw: Any, api: ApiProbeConfig | None, env, base, keys: bool
 ) -> tuple[list[AccountConfig], list[str]]:
     accounts: list[AccountConfig] = []
     problems: list[str] = []
@@ -69,17 +95,21 @@ def _accounts(
         if account["name"] in seen:
             problems.append(f"{a_path}.name: duplicate account name {account['name']!r}")
         seen.add(account["name"])
+        if not keys:
+            accounts.append(
+                AccountConfig(
+                    account["name"],
+                    "",
+                    _unread_source(account, base),
+                    account.get("expected_account_id"),
+                )
+            )
+            continue
         try:
-            key, source = load_key(a_path, account, env, base)
+            key, source = read_account_key(a_path, kind, account, env, base, api)
         except ValueError as err:
             problems.append(str(err))
             continue
-        key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
-        problem = kind.key_problem(key)
-        if problem:
-            problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
-            continue
-        register_key(key, api)
         key_file = key_file_path(account, base) if "api_key_file" in account else None
         accounts.append(
             AccountConfig(
@@ -104,6 +134,7 @@ def _build_vendor(
     global_timeout: float,
     env,
     base,
+    keys: bool,
     response_limits: ResponseLimits,
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
@@ -130,7 +161,7 @@ def _build_vendor(
     api, api_problems = _build_api(path, kind, raw.get("api"))
     problems += api_problems
     problems += budget_problems(path, kind, intervals, limits, api)
-    accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base)
+    accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base, keys)
     problems += account_problems
     vendor = VendorConfig(
         name=raw["name"],
@@ -153,9 +184,15 @@ def _build_vendor(
 
 
 def load_config_data(
-    data: Any, env: Mapping[str, str] | None = None, base_dir: Path | None = None
+    data: Any,
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    keys: bool = True,
 ) -> ExporterConfig:
-    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake."""
+    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake.
+
+    With `keys=False` no key is read (structure and budget only, for CI before the
+    secrets exist): every account's key is empty, so the result must never probe."""
     env = os.environ if env is None else env
     base = base_dir or Path.cwd()
     problems = inline_key_problems(data)
@@ -174,7 +211,7 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base, limits
+            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base, keys, limits
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -210,6 +247,39 @@ def read_config_file(path: Path) -> Any:
     return data
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> ExporterConfig:
+def load_config(
+    path: str | Path, env: Mapping[str, str] | None = None, keys: bool = True
+) -> ExporterConfig:
     path = Path(path)
-    return load_config_data(read_config_file(path), env, path.parent)
+    return load_config_data(read_config_file(path), env, path.parent, keys)
+
+
+def key_problems(
+    path: str | Path, env: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Reads every account's key named by the config at `path` and checks its shape,
+    whatever else the config says: (problems, the sources read). ConfigError when the
+    file cannot be read or parsed at all."""
+    path = Path(path)
+    data = read_config_file(path)
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    sources: list[str] = []
+    vendors = data.get("vendors")
+    for v, vendor in enumerate(vendors if isinstance(vendors, list) else []):
+        kind_name = vendor.get("kind") if isinstance(vendor, dict) else None
+        kind = CATALOG.kinds.get(kind_name) if isinstance(kind_name, str) else None
+        accounts = vendor.get("accounts") if isinstance(vendor, dict) else None
+        for a, account in enumerate(accounts if isinstance(accounts, list) else []):
+            a_path = f"vendors[{v}].accounts[{a}]"
+            if kind is None or not isinstance(account, dict):
+                problems.append(f"{a_path}: no known vendor kind or account here to check")
+                continue
+            if "api_key_file" not in account and "api_key_env" not in account:
+                problems.append(f"{a_path}: expected api_key_file or api_key_env")
+                continue
+            try:
+                sources.append(read_account_key(a_path, kind, account, env, path.parent)[1])
+            except ValueError as err:
+                problems.append(str(err))
+    return problems, sources

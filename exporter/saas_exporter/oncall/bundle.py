@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
-from ..config import ConfigError, load_config
+from ..config import ConfigError
 from ..redaction import redact
 from .bundle_evidence import (
     Collected,
@@ -33,7 +33,7 @@ from .bundle_evidence import (
     sanitize_config,
     versions,
 )
-from .common import read_raw_config, require_readable
+from .common import ConfigSource, config_source
 from .common import window as window_of
 from .frame import (
     Abort,
@@ -99,31 +99,32 @@ def _write(path: Path, root: str, members: dict[str, bytes], mtime: float) -> No
             tar.addfile(info, io.BytesIO(data))
 
 
-def _config_members(path: str, bundle: Collected) -> list[StatusPage]:
+def _config_members(source: ConfigSource, bundle: Collected) -> list[StatusPage]:
     """Adds the sanitized config; returns the status pages it names."""
     # Loading registers the keys with the redactor, so even a key that does not look
     # like one is masked in every member.
     with contextlib.suppress(ConfigError):
-        load_config(path)
+        source.load()
     try:
-        raw = read_raw_config(path)
+        raw = source.raw()
     except ValueError as err:
-        bundle.add("config.yaml", path, None, str(err))
+        bundle.add("config.yaml", source.label, None, str(err))
         return []
     text = yaml.safe_dump(sanitize_config(raw), sort_keys=False)
-    bundle.add("config.yaml", f"{path} (key values removed)", text.encode())
+    bundle.add("config.yaml", f"{source.label} (key values removed)", text.encode())
     return status_pages(raw)
 
 
 def gather(args: argparse.Namespace, context: Context) -> BundleReport:
     window, step = window_of(args.since, context.clock)
-    require_readable(args.config_file)
+    source = config_source(args)
+    source.require_readable()
     end = window[1]
     stamp = utc(end).strftime("%Y%m%dT%H%M%SZ")
     root = f"saas-bundle-{stamp}"
     target = Path(args.bundle_file or f"{root}.tar.gz")
     bundle = Collected()
-    pages = _config_members(args.config_file, bundle)
+    pages = _config_members(source, bundle)
     prometheus = PrometheusClient(args.prometheus_url, args.timeout)
     try:
         build = collect_prometheus(prometheus, window, step, bundle)
@@ -140,7 +141,7 @@ def gather(args: argparse.Namespace, context: Context) -> BundleReport:
         "window": {"start": window[0], "end": window[1], "step_seconds": step},
         "prometheus_url": args.prometheus_url,
         "exporter_url": args.exporter_url,
-        "config_file": args.config_file,
+        "config_file": source.label,
         "items": [asdict(item) for item in bundle.items],
     }
     members = {

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import httpx
 
-from .common import read_raw_config, require_readable
+from .common import config_source
 from .common import window as window_of
 from .frame import Abort, Command, Context, common_flags, prometheus_flag, timeout_flag, window_flag
 from .history import Span, identity, spans
@@ -99,7 +99,7 @@ def vendor_events(
 ) -> tuple[list[Event], list[str]]:
     """Incident updates from each vendor's status page, and what could not be read."""
     try:
-        pages = status_pages(read_raw_config(args.config_file))
+        pages = status_pages(config_source(args).raw())
     except ValueError as err:
         return [], [f"vendor status pages not read: {err}"]
     events: list[Event] = []
@@ -120,7 +120,7 @@ def vendor_events(
 
 def gather(args: argparse.Namespace, context: Context) -> Postmortem:
     window, step = window_of(args.since, context.clock)
-    require_readable(args.config_file)
+    config_source(args).require_readable()
     end = window[1]
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..config import ConfigError, load_config
-from .common import require_readable, select_vendors
+from ..config import ConfigError
+from ..wording import plural
+from .common import config_source, select_vendors
 from .frame import Command, Context, common_flags, paint, vendor_flag
 from .preflight_checks import Check, run_checks
 
@@ -65,9 +66,10 @@ class PreflightReport:
 
 
 def gather(args: argparse.Namespace, context: Context) -> PreflightReport:
-    require_readable(args.config_file)
+    source = config_source(args)
+    source.require_readable()
     try:
-        config = load_config(args.config_file)
+        config = source.load()
     except ConfigError as error:
         # An invalid config is what a pre-flight is for: a failed check, not a usage error.
         return PreflightReport(
@@ -80,7 +82,8 @@ def gather(args: argparse.Namespace, context: Context) -> PreflightReport:
         "",
         "config",
         "pass",
-        f"{args.config_file}: valid; {len(vendors)} vendors, {accounts} accounts, "
+        f"{source.label}: valid; {plural(len(vendors), 'vendor')}, "
+        f"{plural(accounts, 'account')}, "
         "keys from files or the environment only",
     )
     return PreflightReport((valid, *run_checks(config, vendors, context.clock)))

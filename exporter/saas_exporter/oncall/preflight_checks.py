@@ -13,6 +13,7 @@ from ..config import AccountConfig, ExporterConfig, VendorConfig
 from ..probes import ProbeResult, targets_for
 from ..ratelimit_headers import UNSPECIFIED_WINDOW
 from ..revisions import revision_lifecycle
+from ..wording import window_name
 from .live import probe_once
 
 # Headroom below this share of the tightest window's limit is a warning.
@@ -197,7 +198,7 @@ def check_headroom(vendor: VendorConfig, account: AccountConfig, result: ProbeRe
     window = min(info.limits, key=_window_seconds)
     limit = info.limits[window]
     # A vendor that names no window (Clay) gets no made-up one.
-    span = "" if window == UNSPECIFIED_WINDOW else f" in the {window}s window"
+    span = "" if window == UNSPECIFIED_WINDOW else f" in {window_name(window)}"
     text = f"{info.remaining:g} of {limit:g} left{span}"
     status = "warn" if info.remaining < LOW_HEADROOM_SHARE * limit else "pass"
     if status == "warn":

@@ -17,7 +17,7 @@ from ..catalog import CATALOG
 from ..config import ExporterConfig, VendorConfig
 from ..probes import targets_for
 from ..redaction import redact
-from .common import load_or_abort, select_vendors
+from .common import config_source, select_vendors
 from .decision import Decision, decide
 from .frame import (
     Command,
@@ -140,7 +140,7 @@ def advice(
 
 
 def gather(args: argparse.Namespace, context: Context) -> TriageReport:
-    config = load_or_abort(args.config_file)
+    config = config_source(args).load_or_abort()
     vendors = select_vendors(config, args.vendor)
     evidence = collect_evidence(args, config, vendors, context.clock)
     triaged = []
