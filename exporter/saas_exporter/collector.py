@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from .buildinfo import build_info
 from .catalog import STATUSPAGE_PROBE
 from .config import ExporterConfig
+from .maintenance_metrics import maintenance_families
 from .probes.result import COMPONENT_STATUSES, FAILURE_REASONS, IMPACTS, INDICATORS
 from .revisions import RevisionLifecycle, revision_lifecycle
 from .state import LATENCY_BUCKETS, ResultStore, TargetState
@@ -48,6 +49,7 @@ class SaasCollector(Collector):
         yield from self._ratelimit_families(states)
         yield from self._identity_families(states)
         yield from self._statuspage_families(states)
+        yield from maintenance_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
         built = build_info()

@@ -34,6 +34,8 @@ class TargetState:
     # When a probe last confirmed `identity` (it may be older than the latest result).
     identity_at: float | None = None
     statuspage: StatusPageSnapshot | None = None
+    # Announced maintenances past maintenances.max_per_vendor, summed over probe runs.
+    maintenances_dropped: int = 0
     # Status-page items dropped past the limits, by item ("component", "incident").
     dropped: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
@@ -54,6 +56,25 @@ def _merge_ratelimit(old: RateLimitInfo | None, result: ProbeResult) -> RateLimi
     if not new.limits and old is not None:
         return replace(new, limits=old.limits)
     return new
+
+
+def _merge_page(
+    old: StatusPageSnapshot | None, new: StatusPageSnapshot | None
+) -> StatusPageSnapshot | None:
+    """The latest page; when its maintenance feed could not be read, the maintenances
+    last read stay (marked with the error) rather than vanish for one run."""
+    if new is None:
+        return old
+    feed = new.maintenances
+    if feed is not None and not feed.ok and old is not None and old.maintenances is not None:
+        kept = replace(feed, maintenances=old.maintenances.maintenances)
+        return replace(new, maintenances=kept)
+    return new
+
+
+def _dropped(page: StatusPageSnapshot | None) -> int:
+    feed = page.maintenances if page else None
+    return feed.dropped if feed is not None and feed.ok else 0
 
 
 def _bump(counts: MappingProxyType, keys: Iterable[str]) -> MappingProxyType:
@@ -117,7 +138,8 @@ class ResultStore:
                 invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
                 identity=result.account or state.identity,
                 identity_at=result.finished_at if result.account else state.identity_at,
-                statuspage=result.statuspage or state.statuspage,
+                statuspage=_merge_page(state.statuspage, result.statuspage),
+                maintenances_dropped=state.maintenances_dropped + _dropped(result.statuspage),
                 dropped=_add_dropped(state.dropped, result.statuspage),
             )
             self._version += 1

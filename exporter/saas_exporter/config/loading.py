@@ -16,13 +16,18 @@ from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .limits import build_limits
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_MAINTENANCES,
+    DEFAULT_SILENCE_MARGIN_SECONDS,
+    DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
     DEFAULT_STARTUP_SPREAD_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     AccountConfig,
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
     ResponseLimits,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import schema_problems
@@ -119,6 +124,24 @@ def _accounts(
     return accounts, problems
 
 
+def _maintenances(raw: Mapping[str, Any]) -> MaintenancesConfig:
+    silences = raw.get("silences")
+    return MaintenancesConfig(
+        max_per_vendor=raw.get("max_per_vendor", DEFAULT_MAX_MAINTENANCES),
+        silences=SilenceSyncConfig(
+            alertmanager_url=silences["alertmanager_url"].rstrip("/"),
+            interval_seconds=parse_duration(silences["interval"])
+            if "interval" in silences
+            else DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
+            margin_seconds=parse_duration(silences["margin"])
+            if "margin" in silences
+            else DEFAULT_SILENCE_MARGIN_SECONDS,
+        )
+        if silences
+        else None,
+    )
+
+
 def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None, str]:
     """A vendor's status page URL (no trailing slash; None: no page) and format, from its
     config entry: the config's own, else the kind's defaults. The kind's format is known
@@ -135,7 +158,8 @@ def _build_vendor(
     env,
     base,
     keys: bool,
-    response_limits: ResponseLimits,
+    max_maintenances: int = DEFAULT_MAX_MAINTENANCES,
+    response_limits: ResponseLimits = ResponseLimits(),  # noqa: B008 (frozen)
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
@@ -178,6 +202,7 @@ def _build_vendor(
         statuspage_api_components=tuple(
             raw.get("statuspage_api_components", kind.statuspage_api_components)
         ),
+        max_maintenances=max_maintenances,
         limits=response_limits,
     )
     return vendor, problems
@@ -202,6 +227,7 @@ def load_config_data(
     if problems:
         raise ConfigError(problems)
     glob = data.get("global", {})
+    maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
     limits, problems = build_limits(glob.get("limits"))
     vendors: list[VendorConfig] = []
@@ -211,7 +237,14 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base, keys, limits
+            v,
+            raw,
+            global_timeout or DEFAULT_TIMEOUT_SECONDS,
+            env,
+            base,
+            keys,
+            maintenances.max_per_vendor,
+            limits,
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -225,6 +258,7 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        maintenances=maintenances,
         limits=limits,
     )
 

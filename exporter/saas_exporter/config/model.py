@@ -13,6 +13,11 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONCURRENCY = 32
 # First runs are staggered across at most this window (see scheduler.startup_offsets).
 DEFAULT_STARTUP_SPREAD_SECONDS = 10.0
+# Announced maintenances kept (and exported) per vendor; the rest are counted as dropped.
+DEFAULT_MAX_MAINTENANCES = 20
+# Silences sync inside the exporter: how often, and how far each window is widened.
+DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS = 300.0
+DEFAULT_SILENCE_MARGIN_SECONDS = 600.0
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -90,6 +95,7 @@ class VendorConfig:
     # The status-page components that are the API this integration uses (the kind's, or
     # the config's); empty: the page's indicator stands for the API (saas_exporter.cause).
     statuspage_api_components: tuple[str, ...] = ()
+    max_maintenances: int = DEFAULT_MAX_MAINTENANCES
     limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     @property
@@ -98,10 +104,27 @@ class VendorConfig:
 
 
 @dataclass(frozen=True)
+class SilenceSyncConfig:
+    """`maintenances.silences`: the exporter keeps Alertmanager's silences in step with
+    the announced maintenances (what `saas-exporter silences sync` does once)."""
+
+    alertmanager_url: str
+    interval_seconds: float = DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS
+    margin_seconds: float = DEFAULT_SILENCE_MARGIN_SECONDS
+
+
+@dataclass(frozen=True)
+class MaintenancesConfig:
+    max_per_vendor: int = DEFAULT_MAX_MAINTENANCES
+    silences: SilenceSyncConfig | None = None
+
+
+@dataclass(frozen=True)
 class ExporterConfig:
     vendors: tuple[VendorConfig, ...]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
+    maintenances: MaintenancesConfig = field(default_factory=MaintenancesConfig)
     limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     def vendor(self, name: str) -> VendorConfig:

@@ -3,6 +3,8 @@
 ``{"page": {...}, "status": {"indicator": "none|minor|major|maintenance",
 "description": ...}, "incidents": [{name, status, impact, started_at, resolved_at, url,
 incident_updates}]}``. Rootly pages may list no components: then none are emitted.
+Rootly publishes no scheduled-maintenance document: a maintenance shows as the
+``maintenance`` indicator while it runs, with no window (see maintenances.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from ..config import ResponseLimits
 from .atlassian import MAINTENANCE_ACTIVE
+from .maintenances import feed_from_status_body
 from .page_parts import DEFAULT_LIMITS, parse_components, parse_incidents, parse_status
 from .result import StatusPageSnapshot
 
@@ -49,6 +52,7 @@ def parse_rootly_status(body: Any, limits: ResponseLimits = DEFAULT_LIMITS) -> S
         incidents=kept,
         active_maintenances=active,
         page_format="rootly",
+        maintenances=feed_from_status_body(body),
         dropped_components=dropped_components,
         dropped_incidents=dropped_incidents,
     )

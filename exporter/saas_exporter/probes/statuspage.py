@@ -26,6 +26,7 @@ from .http import (
     json_body,
     throttle_evidence,
 )
+from .maintenances import capped, fetch_feed
 from .result import ProbeResult, StatusPageSnapshot
 from .rootly import parse_rootly_status
 from .target import ProbeTarget
@@ -74,6 +75,36 @@ async def _attempt(
 
 
 async def probe_statuspage(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    return await _with_maintenances(await _probe_page(target, client), target, client)
+
+
+async def _with_maintenances(
+    result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient
+) -> ProbeResult:
+    """A readable page's announced maintenances, from the format's own documents (a
+    failed feed leaves the probe successful: the summary is what the probe is for)."""
+    page = result.statuspage
+    if not result.success or page is None:
+        return result
+    vendor = target.vendor
+    feed = page.maintenances
+    if feed is None:
+        assert vendor.statuspage_url
+        feed = await fetch_feed(
+            client,
+            vendor.statuspage_url,
+            page.page_format,
+            vendor.timeout_seconds,
+            limits=vendor.limits,
+        )
+    if feed is None:
+        return result
+    return replace(
+        result, statuspage=replace(page, maintenances=capped(feed, vendor.max_maintenances))
+    )
+
+
+async def _probe_page(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     url = target.vendor.statuspage_url
     assert url
     configured = target.vendor.statuspage_format
