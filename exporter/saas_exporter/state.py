@@ -36,6 +36,8 @@ class TargetState:
     statuspage: StatusPageSnapshot | None = None
     # Announced maintenances past maintenances.max_per_vendor, summed over probe runs.
     maintenances_dropped: int = 0
+    # Status-page items dropped past the limits, by item ("component", "incident").
+    dropped: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _merge_ratelimit(old: RateLimitInfo | None, result: ProbeResult) -> RateLimitInfo | None:
@@ -79,6 +81,15 @@ def _bump(counts: MappingProxyType, keys: Iterable[str]) -> MappingProxyType:
     updated = dict(counts)
     for key in keys:
         updated[key] = updated.get(key, 0) + 1
+    return MappingProxyType(updated)
+
+
+def _add_dropped(counts: MappingProxyType, page: StatusPageSnapshot | None) -> MappingProxyType:
+    if page is None or not (page.dropped_components or page.dropped_incidents):
+        return counts
+    updated = dict(counts)
+    for item, n in (("component", page.dropped_components), ("incident", page.dropped_incidents)):
+        updated[item] = updated.get(item, 0) + n
     return MappingProxyType(updated)
 
 
@@ -129,6 +140,7 @@ class ResultStore:
                 identity_at=result.finished_at if result.account else state.identity_at,
                 statuspage=_merge_page(state.statuspage, result.statuspage),
                 maintenances_dropped=state.maintenances_dropped + _dropped(result.statuspage),
+                dropped=_add_dropped(state.dropped, result.statuspage),
             )
             self._version += 1
             self._lock.notify_all()

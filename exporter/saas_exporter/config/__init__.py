@@ -21,6 +21,7 @@ from .model import (
     ConfigError,
     ExporterConfig,
     MaintenancesConfig,
+    ResponseLimits,
     SilenceSyncConfig,
     VendorConfig,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigError",
     "ExporterConfig",
     "MaintenancesConfig",
+    "ResponseLimits",
     "SilenceSyncConfig",
     "VendorConfig",
     "format_path",

@@ -13,6 +13,7 @@ from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
 from .budget import budget_problems
 from .keys import inline_key_problems, key_file_path, load_key, register_key
+from .limits import build_limits
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_MAINTENANCES,
@@ -25,6 +26,7 @@ from .model import (
     ConfigError,
     ExporterConfig,
     MaintenancesConfig,
+    ResponseLimits,
     SilenceSyncConfig,
     VendorConfig,
 )
@@ -157,6 +159,7 @@ def _build_vendor(
     base,
     keys: bool,
     max_maintenances: int = DEFAULT_MAX_MAINTENANCES,
+    response_limits: ResponseLimits = ResponseLimits(),  # noqa: B008 (frozen)
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
@@ -200,6 +203,7 @@ def _build_vendor(
             raw.get("statuspage_api_components", kind.statuspage_api_components)
         ),
         max_maintenances=max_maintenances,
+        limits=response_limits,
     )
     return vendor, problems
 
@@ -225,6 +229,7 @@ def load_config_data(
     glob = data.get("global", {})
     maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
+    limits, problems = build_limits(glob.get("limits"))
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
     for v, raw in enumerate(data["vendors"]):
@@ -239,6 +244,7 @@ def load_config_data(
             base,
             keys,
             maintenances.max_per_vendor,
+            limits,
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -253,6 +259,7 @@ def load_config_data(
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
         maintenances=maintenances,
+        limits=limits,
     )
 
 

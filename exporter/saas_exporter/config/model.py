@@ -18,6 +18,8 @@ DEFAULT_MAX_MAINTENANCES = 20
 # Silences sync inside the exporter: how often, and how far each window is widened.
 DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS = 300.0
 DEFAULT_SILENCE_MARGIN_SECONDS = 600.0
+KIB = 1024
+MIB = 1024 * KIB
 
 
 class ConfigError(Exception):
@@ -26,6 +28,24 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """How much of what a vendor sends the exporter keeps (``global.limits``); past a
+    limit the probe fails with ``too_large``, or the extra items are dropped and counted.
+    The README's "Limits and failure behaviour" lists each one."""
+
+    # Body bytes after decompression; a body is read in chunks and dropped at the limit.
+    max_body_bytes: int = 1 * MIB
+    # All response header lines together (the HTTP client itself stops at 100 KiB).
+    max_header_bytes: int = 64 * KIB
+    # Status-page components and unresolved incidents kept per page (series per vendor).
+    max_components: int = 500
+    max_incidents: int = 50
+    # Longest label value taken from a vendor's answer (names, ids, URLs); cut ones end
+    # with an ellipsis.
+    max_label_length: int = 256
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,7 @@ class VendorConfig:
     # the config's); empty: the page's indicator stands for the API (saas_exporter.cause).
     statuspage_api_components: tuple[str, ...] = ()
     max_maintenances: int = DEFAULT_MAX_MAINTENANCES
+    limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     @property
     def kind_spec(self) -> VendorKind:
@@ -104,6 +125,7 @@ class ExporterConfig:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
     maintenances: MaintenancesConfig = field(default_factory=MaintenancesConfig)
+    limits: ResponseLimits = field(default_factory=ResponseLimits)
 
     def vendor(self, name: str) -> VendorConfig:
         for vendor in self.vendors:

@@ -26,8 +26,10 @@ from typing import Any
 import httpx
 
 from ..catalog import CATALOG
-from .http import exchange, json_body
+from ..config import ResponseLimits
+from .http import DEFAULT_LIMITS, exchange, json_body
 from .result import ACTIVE_MAINTENANCE, Maintenance, MaintenanceFeed
+from .text import vendor_text
 
 UPCOMING = ("scheduled",)
 ANNOUNCED = UPCOMING + ACTIVE_MAINTENANCE
@@ -37,8 +39,7 @@ DEFAULT_MAX_KEPT = 20
 
 
 def _text(value: Any) -> str:
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return vendor_text(" ".join(str(value).split()), MAX_TEXT) if value is not None else ""
 
 
 def _time(value: Any) -> float | None:
@@ -120,16 +121,17 @@ def feed_from_status_body(body: Any) -> MaintenanceFeed | None:
 
 
 async def _document(
-    client: httpx.AsyncClient, url: str, timeout: float, what: str
+    client: httpx.AsyncClient, url: str, timeout: float, what: str, limits: ResponseLimits
 ) -> list[Maintenance]:
-    ex = await exchange(client, url, {"accept": "application/json"}, timeout)
+    ex = await exchange(client, url, {"accept": "application/json"}, timeout, limits=limits)
     if ex.response is None:
         raise ValueError(f"{what}: {ex.transport_error}")
     if ex.response.status_code != 200:
         raise ValueError(f"{what}: HTTP {ex.response.status_code}")
-    body = json_body(ex.response)
-    if body is None:
-        raise ValueError(f"{what}: body is not JSON")
+    try:
+        body = json_body(ex.response)
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None
     return parse_maintenance_list(body, what)
 
 
@@ -139,6 +141,7 @@ async def fetch_feed(
     page_format: str,
     timeout: float,
     max_kept: int = DEFAULT_MAX_KEPT,
+    limits: ResponseLimits = DEFAULT_LIMITS,
 ) -> MaintenanceFeed | None:
     """The page's upcoming and active maintenances from the format's documents; None
     when the format serves none (Rootly: its status.json is read by the probe)."""
@@ -149,7 +152,7 @@ async def fetch_feed(
     try:
         lists = await asyncio.gather(
             *(
-                _document(client, f"{statuspage_url}{path}", timeout, f"GET {path}")
+                _document(client, f"{statuspage_url}{path}", timeout, f"GET {path}", limits)
                 for path in paths
             )
         )

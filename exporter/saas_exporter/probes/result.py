@@ -89,6 +89,9 @@ class StatusPageSnapshot:
     page_format: str = "atlassian"
     # Announced maintenances; None when the page has no maintenance feed.
     maintenances: MaintenanceFeed | None = None
+    # Items past global.limits.max_components / max_incidents, not kept.
+    dropped_components: int = 0
+    dropped_incidents: int = 0
 
 
 @dataclass(frozen=True)

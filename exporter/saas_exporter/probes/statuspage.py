@@ -17,7 +17,15 @@ import httpx
 
 from ..catalog import CATALOG
 from .atlassian import parse_atlassian_summary
-from .http import base_result, classify_status, exchange, failed, http_failure, json_body
+from .http import (
+    base_result,
+    classify_status,
+    exchange,
+    failed,
+    http_failure,
+    json_body,
+    throttle_evidence,
+)
 from .maintenances import capped, fetch_feed
 from .result import ProbeResult, StatusPageSnapshot
 from .rootly import parse_rootly_status
@@ -48,19 +56,19 @@ async def _attempt(
         f"{target.vendor.statuspage_url}{path}",
         {"accept": "application/json"},
         target.vendor.timeout_seconds,
+        limits=target.vendor.limits,
     )
     result = base_result(ex, read_rate_limits=False)
     if ex.response is None:
         return result, True
     status = ex.response.status_code
-    reason = classify_status(ex.response, auth_on_400=False)
+    reason = classify_status(
+        ex.response, auth_on_400=False, throttled=throttle_evidence(ex.response, result)
+    )
     if reason:
         return http_failure(result, ex.response, reason), reason not in _NOT_THIS_FORMAT
-    body = json_body(ex.response)
-    if body is None:
-        return failed(result, "invalid_response", f"{status}: body is not JSON"), False
     try:
-        snapshot = parse(body)
+        snapshot = parse(json_body(ex.response), target.vendor.limits)
     except ValueError as err:
         return failed(result, "invalid_response", f"{status}: {err}"), False
     return replace(result, success=True, statuspage=snapshot), True
@@ -83,7 +91,11 @@ async def _with_maintenances(
     if feed is None:
         assert vendor.statuspage_url
         feed = await fetch_feed(
-            client, vendor.statuspage_url, page.page_format, vendor.timeout_seconds
+            client,
+            vendor.statuspage_url,
+            page.page_format,
+            vendor.timeout_seconds,
+            limits=vendor.limits,
         )
     if feed is None:
         return result
