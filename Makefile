@@ -16,7 +16,7 @@ system-deps:
 	@scripts/system-deps.sh
 
 demo: setup
-	$(VENV)/bin/saas-exporter --demo --web.listen-address=$(LISTEN)
+	$(VENV)/bin/saas-exporter demo --web.listen-address=$(LISTEN)
 
 # Render rules, the PrometheusRule manifest, runbooks and promtool tests from
 # rules/thresholds.yaml.

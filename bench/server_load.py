@@ -24,7 +24,7 @@ import sys
 import time
 
 import httpx
-from saas_tools.drill.processes import free_port
+from saas_tools.stack.processes import free_port
 
 IDLE = 2000
 SCRAPERS = 500

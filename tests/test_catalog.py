@@ -57,6 +57,13 @@ def test_every_reason_has_an_action():
     assert answered == set(CATALOG.failure_reasons)
 
 
+def test_which_status_page_components_are_the_api():
+    assert CATALOG.kinds["klaviyo"].statuspage_api_components == ("Klaviyo API",)
+    # A Rootly page lists no components; a generic vendor's are named in its config.
+    assert CATALOG.kinds["clay"].statuspage_api_components == ()
+    assert CATALOG.kinds["generic"].statuspage_api_components == ()
+
+
 def test_status_page_paths_per_format():
     assert CATALOG.statuspage_formats["atlassian"].summary == "/api/v2/summary.json"
     assert CATALOG.statuspage_formats["rootly"].summary == "/api/v1/status.json"
@@ -66,6 +73,9 @@ def test_status_page_paths_per_format():
 def test_triage_branches_map_to_causes():
     assert CATALOG.triage_branches["network"].cause == "infrastructure"
     assert CATALOG.triage_branches["vendor_incident"].exit_code == 4
+    assert CATALOG.triage_branches["vendor_incident"].action == "vendor_incident"
+    assert CATALOG.triage_branches["infrastructure"].action == "monitoring_gap"
+    assert CATALOG.triage_branches["integration"].action is None
 
 
 @pytest.mark.parametrize(
@@ -91,7 +101,15 @@ def test_triage_branches_map_to_causes():
             lambda c: c["kinds"]["clay"].__setitem__("key_shape", "rot13"),
             "kinds.clay.key_shape: unknown key shape 'rot13'",
         ),
+        (
+            lambda c: c["triage_branches"]["monitor"].__setitem__("action", "nope"),
+            "triage_branches.monitor.action: no such action",
+        ),
         (lambda c: c.pop("causes"), "malformed catalog: KeyError: 'causes'"),
+        (
+            lambda c: c["kinds"]["klaviyo"].__setitem__("statuspage_api_components", "Klaviyo API"),
+            "kinds.klaviyo.statuspage_api_components: expected a list of names",
+        ),
     ],
 )
 def test_an_inconsistent_catalog_is_refused(edit, message):

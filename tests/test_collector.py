@@ -3,6 +3,7 @@
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from saas_exporter.buildinfo import build_info
 from saas_exporter.collector import SaasCollector
 from saas_exporter.probes import FAILURE_REASONS, targets_for
 from saas_exporter.probes.result import (
@@ -74,7 +75,9 @@ def test_before_any_probe_only_counters_and_static_info_exist():
         )
         == 1
     )
-    assert value(found, "saas_exporter_build_info", version="0.1.0") == 1
+    built = build_info()
+    build_labels = {"version": "0.1.0", "revision": built.revision, "build_date": built.build_date}
+    assert value(found, "saas_exporter_build_info", **build_labels) == 1
     assert value(found, "saas_exporter_config_info", vendors="1", accounts="1") == 1
     assert value(found, "saas_probe_interval_seconds", **probe_labels(PROF)) == 30
 
@@ -259,3 +262,27 @@ def test_invalid_headers_counted_by_name():
         value(found, "saas_ratelimit_header_invalid_total", header="ratelimit-limit", **prof) == 2
     )
     assert value(found, "saas_ratelimit_header_invalid_total", header="retry-after", **prof) == 1
+
+
+def api_components(config):
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SaasCollector(config, ResultStore(targets_for(config))))
+    return sorted(
+        (labels["vendor"], labels["component"], v)
+        for (name, labels_t), v in samples(registry).items()
+        if name == "saas_statuspage_api_component_info"
+        for labels in [dict(labels_t)]
+    )
+
+
+def test_the_api_components_come_from_the_catalog_or_the_config():
+    # Before any probe: the config says which components are the API, not the page.
+    assert api_components(klaviyo_config("http://vendor.test", "http://status.test")) == [
+        ("klaviyo", "Klaviyo API", 1.0)
+    ]
+    override = {"statuspage_api_components": ["Public API", "Webhooks"]}
+    assert api_components(
+        klaviyo_config("http://vendor.test", "http://status.test", vendor=override)
+    ) == [("klaviyo", "Public API", 1.0), ("klaviyo", "Webhooks", 1.0)]
+    # No status page, no component to read.
+    assert api_components(klaviyo_config("http://vendor.test", None)) == []

@@ -13,9 +13,7 @@ from saas_pack.__main__ import main
 
 CLAY = {
     "name": "clay",
-    "display_name": "Clay",
-    "status_page_url": "https://status.clay.com",
-    "probes": ["api", "statuspage"],
+    "kind": "clay",
     "in_app": True,
     "overrides": {
         "SaasApiRateLimited": {"threshold": 2, "for": "10m"},

@@ -16,11 +16,12 @@ def rules_named(alert):
     return [r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert]
 
 
-def test_clay_entry_matches_the_exporter_kind():
+def test_clay_entry_takes_its_probes_and_page_from_its_kind():
     table = thresholds.load(REPO)
-    clay = next(v for v in table.vendors if v.name == "clay")
-    assert set(clay.probes) == {*CLAY.account_probes, "statuspage"}
-    assert clay.status_page_url == CLAY.default_statuspage_url
+    clay = table.vendor("clay")
+    assert clay.kind == "clay"
+    assert clay.probes == (*CLAY.account_probes, "statuspage") == ("api", "statuspage")
+    assert (clay.display_name, clay.status_page_url) == ("Clay", "https://status.clay.com")
 
 
 def test_credits_exhausted_alert_is_p2_on_its_reason():
@@ -45,7 +46,9 @@ def test_clay_overrides_render_as_their_own_rules():
 def test_clay_runbooks_come_from_the_clay_seed():
     pages = REPO / "docs/runbooks/clay"
     auth = (pages / "SaasProbeAuthFailing.md").read_text()
-    assert "restart the pods that read it" in auth
+    clay_steps = CATALOG.action_steps("auth", "clay")
+    assert "a key belongs to one workspace" in clay_steps[0]
+    assert "\n".join(f"{n}. {step}" for n, step in enumerate(clay_steps, 1)) in auth
     assert "pk_" not in auth  # Klaviyo's key shape is not Clay's
     assert "enable request queuing" in (pages / "SaasProbeRateLimited.md").read_text().lower()
     assert "graceful degradation" in (pages / "SaasProbeUnreachable.md").read_text()
@@ -72,21 +75,29 @@ def test_generated_promtool_tests_cover_the_clay_alert():
     assert {(a["vendor"], a["probe"]) for a in fired} == {("clay", "api")}
 
 
-def test_vendor_runbook_steps_for_an_unknown_action_are_refused(document, schema):
+def test_a_vendor_of_a_kind_the_catalog_lacks_is_refused(document, schema):
     clay = next(i for i, v in enumerate(document["vendors"]) if v["name"] == "clay")
-    document["vendors"][clay]["runbook_actions"]["reboot"] = {"steps": ["turn it off"]}
-    assert error_of(document, schema).startswith(
+    document["vendors"][clay]["kind"] = "clayy"
+    assert error_of(document, schema) == (
         "invalid threshold table:\n"
-        f"vendors[{clay}] (clay) field runbook_actions: unknown runbook key 'reboot'; "
-        "expected one of ['account_mismatch', 'auth', "
+        f"vendors[{clay}] (clay) field kind: expected one of ['clay', 'generic', 'klaviyo'], "
+        "got 'clayy'"
     )
 
 
-def test_requires_probe_takes_a_list(document, schema):
+def test_requirements_come_from_each_vendor_s_kind(document, schema):
     table = thresholds.parse(document, schema)
-    clay = next(v for v in table.vendors if v.name == "clay")
-    klaviyo = next(v for v in table.vendors if v.name == "klaviyo")
-    headroom = table.alert("SaasRateLimitHeadroomLow")
-    assert headroom.requires_probe == ("profiles", "api")
-    assert table.applies(headroom, clay) and table.applies(headroom, klaviyo)
+    clay, klaviyo = table.vendor("clay"), table.vendor("klaviyo")
+
+    def probes(alert):
+        row = table.alert(alert)
+        return {v.name: table.probes_for(row, v) for v in (klaviyo, clay)}
+
+    # The headroom probe: Klaviyo's other account probe, Clay's only one.
+    assert probes("SaasRateLimitHeadroomLow") == {"klaviyo": ("profiles",), "clay": ("api",)}
+    # Probes that can fail with the row's reason.
+    assert probes("SaasAccountMismatch") == {"klaviyo": ("accounts",), "clay": ("api",)}
+    assert probes("SaasCreditsExhausted") == {"klaviyo": (), "clay": ("api",)}
     assert not table.applies(table.alert("SaasCreditsExhausted"), klaviyo)
+    # Only Klaviyo's profiles probe runs often enough for a percentile.
+    assert probes("SaasProbeHighLatency") == {"klaviyo": ("profiles",), "clay": ()}

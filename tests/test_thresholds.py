@@ -30,12 +30,10 @@ def test_rows_are_typed_and_immutable(document, schema):
     row = table.alert("SaasProbeUnreachable")
     assert isinstance(row, spec.AlertRow)
     assert (row.threshold, row.for_, row.by) == (0, "5m", ("vendor", "account", "probe"))
-    assert row.requires_probe == spec.ANY_PROBE
+    assert row.requires_probe == "account"
     assert [(w.cause, w.meaning[:24]) for w in row.cause.when] == [
         ("infrastructure", "most recent probe failur")
     ]
-    # A single probe name is a one-name tuple, like a list of them.
-    assert table.alert("SaasProbeHighLatency").requires_probe == ("profiles",)
     assert table.alert("SaasExporterDown").static_vendor == "all"
     assert table.settings.kubernetes.name == "saas-exporter-rules"
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -9,6 +9,7 @@ import pytest
 
 from saas_exporter.demo import demo_config
 from saas_exporter.runtime import ExporterRuntime
+from saas_exporter.web.options import WebOptions
 from saas_exporter.web.server import ConnectionLimits
 
 LONG = {"accounts": "1h", "profiles": "1h", "api": "1h", "statuspage": "1h"}
@@ -16,7 +17,9 @@ LONG = {"accounts": "1h", "profiles": "1h", "api": "1h", "statuspage": "1h"}
 
 def start(simulator, limits=None):
     runtime = ExporterRuntime(
-        demo_config(simulator.base_url, LONG), ("127.0.0.1", 0), limits=limits
+        demo_config(simulator.base_url, LONG),
+        ("127.0.0.1", 0),
+        web=WebOptions(limits=limits or ConnectionLimits()),
     )
     runtime.start()
     assert runtime.store.wait_all_probed(10)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from . import __version__
+from .buildinfo import build_info
+from .catalog import STATUSPAGE_PROBE
 from .config import ExporterConfig
+from .maintenance_metrics import maintenance_families
 from .probes.result import COMPONENT_STATUSES, IMPACTS, INDICATORS
 from .revisions import RevisionLifecycle, revision_lifecycle
 from .state import ResultStore, TargetState
@@ -33,16 +35,21 @@ class SaasCollector(Collector):
         """Families that depend on the config only."""
         yield from self._exporter_families()
         yield self._expected_family()
+        yield self._api_components_family()
 
     def collect_statuspage(self, states: list[TargetState]) -> Iterator[Metric]:
         """A status-page target's families: its samples depend on its state alone."""
         yield from self._statuspage_families(states)
+        yield from maintenance_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
+        built = build_info()
         build = GaugeMetricFamily(
-            "saas_exporter_build_info", "saas-exporter build.", labels=["version"]
+            "saas_exporter_build_info",
+            "saas-exporter build: version, source revision and build date (as --version).",
+            labels=["version", "revision", "build_date"],
         )
-        build.add_metric([__version__], 1)
+        build.add_metric([built.version, built.revision, built.build_date], 1)
         yield build
         info = GaugeMetricFamily(
             "saas_exporter_config_info",
@@ -68,8 +75,12 @@ class SaasCollector(Collector):
         for vendor in self.config.vendors:
             if not vendor.revision:
                 continue
-            life = revision_lifecycle(vendor.revision)
             revision.add_metric([vendor.name, vendor.revision], 1)
+            try:
+                life = revision_lifecycle(vendor.revision)
+            except ValueError:
+                # The config check refuses such a revision; a scrape must never fail on it.
+                continue
             deprecation.add_metric([vendor.name], RevisionLifecycle.timestamp(life.deprecated))
             retirement.add_metric([vendor.name], RevisionLifecycle.timestamp(life.retired))
         yield revision
@@ -87,6 +98,20 @@ class SaasCollector(Collector):
                 if account.expected_account_id:
                     expected.add_metric([vendor.name, account.name, account.expected_account_id], 1)
         return expected
+
+    def _api_components_family(self) -> Metric:
+        family = GaugeMetricFamily(
+            "saas_statuspage_api_component_info",
+            "Status-page components that are the API the integration calls (catalog or "
+            "config); the cause rule reads their status.",
+            labels=["vendor", "component"],
+        )
+        for vendor in self.config.vendors:
+            if vendor.statuspage_url is None:
+                continue
+            for component in vendor.statuspage_api_components:
+                family.add_metric([vendor.name, component], 1)
+        return family
 
     def _statuspage_families(self, states: list[TargetState]) -> Iterator[Metric]:
         indicator = GaugeMetricFamily(
@@ -114,7 +139,16 @@ class SaasCollector(Collector):
             "Scheduled maintenances in progress.",
             labels=["vendor"],
         )
+        dropped = CounterMetricFamily(
+            "saas_statuspage_items_dropped",
+            "Status-page components or incidents not kept, past global.limits.max_components "
+            "or max_incidents.",
+            labels=["vendor", "item"],
+        )
         for state in states:
+            if state.target.probe == STATUSPAGE_PROBE:
+                for item in ("component", "incident"):
+                    dropped.add_metric([state.target.vendor.name, item], state.dropped.get(item, 0))
             page = state.statuspage
             if page is None:
                 continue
@@ -134,4 +168,4 @@ class SaasCollector(Collector):
                     [vendor, inc.id, inc.name, inc.impact, inc.status, inc.url], 1
                 )
             maintenances.add_metric([vendor], page.active_maintenances)
-        yield from (indicator, components, incidents, incident_info, maintenances)
+        yield from (indicator, components, incidents, incident_info, maintenances, dropped)

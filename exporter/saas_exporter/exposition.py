@@ -36,13 +36,6 @@ Chunks = dict[str, bytes]
 Format = Literal["text", "openmetrics"]
 FORMATS: tuple[Format, ...] = ("text", "openmetrics")
 OPENMETRICS_EOF = b"# EOF\n"
-STATUSPAGE_FAMILIES = (
-    "saas_statuspage_indicator",
-    "saas_statuspage_component_status",
-    "saas_statuspage_incidents",
-    "saas_statuspage_incident_info",
-    "saas_statuspage_active_maintenances",
-)
 
 
 class _Families(Collector):
@@ -96,10 +89,10 @@ class IncrementalExposition:
         target_families: list[tuple[str, str, str]] = [
             (f.name, f.type, f.documentation) for f in families(self.profile)
         ]
-        statuspage = {
-            f.name: (f.name, f.type, f.documentation) for f in self.collector.collect_statuspage([])
-        }
-        order = target_families + [statuspage[name] for name in STATUSPAGE_FAMILIES]
+        statuspage = [
+            (f.name, f.type, f.documentation) for f in self.collector.collect_statuspage([])
+        ]
+        order = target_families + statuspage
         self._order = [name for name, _, _ in order]
         self._headers: dict[Format, dict[str, bytes]] = {
             "text": {name: text_header(name, kind, doc) for name, kind, doc in order},
@@ -108,6 +101,10 @@ class IncrementalExposition:
         self._targets: dict[Key, tuple[TargetState, Chunks]] = {}
         self.rendered_targets = 0  # targets formatted afresh (for tests and the bench)
         store.subscribe(self.on_change)
+
+    def close(self) -> None:
+        """Stop formatting on writes (a reload replaced this renderer)."""
+        self.store.unsubscribe(self.on_change)
 
     def on_change(self, key: Key, state: TargetState) -> None:
         """The store recorded a new state: format its lines now (the writer's thread)."""
@@ -119,10 +116,10 @@ class IncrementalExposition:
         if cached is not None and cached[0] is state:
             return cached[1]
         lines = self._lines.get(key)
-        if lines is None:  # a target added to the store after start (tests)
+        if lines is None or lines.target is not state.target:  # added or changed by a reload
             lines = self._lines[key] = TargetLines(state.target, self.profile)
         chunks = lines.render(state)
-        if state.statuspage is not None:
+        if lines.statuspage:
             for family in self.collector.collect_statuspage([state]):
                 chunks[family.name] = sample_lines(family)
         self._targets[key] = (state, chunks)
@@ -140,7 +137,10 @@ class IncrementalExposition:
     def render(self, fmt: Format = "text") -> bytes:
         """The vendor families; in OpenMetrics without the closing ``# EOF``."""
         with self._lock:
-            per_target = [self._target_chunks(k, s) for k, s in self.store.states().items()]
+            states = self.store.states()
+            if len(self._targets) > len(states):  # a reload removed targets
+                self._targets = {k: v for k, v in self._targets.items() if k in states}
+            per_target = [self._target_chunks(k, s) for k, s in states.items()]
             headers = self._headers[fmt]
             out = [self._global_families(fmt)]
             for name in self._order:

@@ -8,41 +8,67 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from .catalog import CATALOG
 from .config import ExporterConfig
 from .state import Key, TargetState
 
 _RANK = {"healthy": 0, "degraded": 1, "down": 2}
+# A key the vendor refuses (401, 403, another account's key) fails every call that
+# needs it, whichever probe saw it first: the account is down.
+KEY_REJECTED = frozenset(CATALOG.reasons_of_class("key_rejected"))
 
 
 def _worst(statuses: list[str]) -> str:
     return max(statuses, key=_RANK.__getitem__) if statuses else "healthy"
 
 
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return (
+        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def _failure(state: TargetState) -> str | None:
+    """`<probe> probe <reason>: <error>` when the target's latest probe failed."""
+    last = state.last
+    if last is None or last.success:
+        return None
+    return f"{state.target.probe} probe {last.failure_reason}: {last.error}"
+
+
 def _account_health(identity: TargetState, others: list[TargetState]) -> dict[str, Any]:
+    """down: the identity probe fails (but for throttling), or any probe sees the key
+    rejected; degraded: throttled, or another probe fails; else healthy."""
     result = identity.last
     entry: dict[str, Any] = {
         "status": "down",
         "latencyMs": None,
         "accountId": identity.identity.account_id if identity.identity else None,
+        # When the identity probe last confirmed accountId: it stays while probes fail.
+        "accountIdConfirmedAt": _iso(identity.identity_at),
         "error": None,
     }
     if result is None:
         entry["error"] = "no probe has completed yet"
         return entry
     entry["latencyMs"] = round(result.duration_seconds * 1000)
-    if not result.success:
-        # A throttled key still works: the integration is degraded, not down.
-        entry["status"] = "degraded" if result.failure_reason == "throttled" else "down"
+    if not result.success and result.failure_reason != "throttled":
         entry["error"] = f"{result.failure_reason}: {result.error}"
         return entry
-    entry["status"] = "healthy"
-    for other in others:
-        if other.last is not None and not other.last.success:
-            entry["status"] = "degraded"
-            entry["error"] = (
-                f"{other.target.probe} probe {other.last.failure_reason}: {other.last.error}"
-            )
-            break
+    rejected = [o for o in others if o.last and o.last.failure_reason in KEY_REJECTED]
+    if rejected:
+        entry["error"] = _failure(rejected[0])
+        return entry
+    if not result.success:
+        # A throttled key still works: the integration is degraded, not down.
+        entry["status"] = "degraded"
+        entry["error"] = f"{result.failure_reason}: {result.error}"
+        return entry
+    failing = [message for o in others if (message := _failure(o))]
+    entry["status"] = "degraded" if failing else "healthy"
+    entry["error"] = failing[0] if failing else None
     return entry
 
 
@@ -88,6 +114,7 @@ def compute_health(
             "status": _worst([a["status"] for a in accounts.values()]),
             "latencyMs": max(latencies) if latencies else None,
             "accountId": first["accountId"],
+            "accountIdConfirmedAt": first["accountIdConfirmedAt"],
             "error": error,
             "accounts": accounts,
             "statusPage": _statuspage_summary(states.get((vendor.name, "", "statuspage"))),
@@ -96,8 +123,6 @@ def compute_health(
     body = {
         "status": status,
         "services": services,
-        "timestamp": datetime.fromtimestamp(now, UTC)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
+        "timestamp": _iso(now),
     }
     return (200 if status == "healthy" else 503), body

@@ -60,6 +60,9 @@ def setup_logging(level: str = "info", fmt: str = "logfmt", stream=None) -> logg
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
     handler.addFilter(RedactingFilter())
+    # On the handler too: a library logger with a level of its own (werkzeug sets INFO)
+    # would otherwise pass records below --log.level through to it.
+    handler.setLevel(LEVELS[level])
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "_saas_exporter", False):

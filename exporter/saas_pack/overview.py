@@ -14,7 +14,7 @@ from grafana_foundation_sdk.builders import text
 from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import text as text_model
 
-from . import grafana, overview_rows, queries
+from . import grafana, overview_rows, probe_sets, queries
 from .alerting import dashboard_url
 from .grafana import INDICATOR_COLORS, UP_COLORS, UP_STATES
 from .inapp_dashboard import IN_APP_UID
@@ -32,7 +32,7 @@ from .layout import (
 )
 from .overview_text import thresholds_and_runbooks
 from .panels import PanelSpec
-from .queries import HEADROOM_PROBES, INDICATOR_STATES, Query
+from .queries import INDICATOR_STATES, Query
 from .spec import Table
 
 
@@ -49,7 +49,7 @@ def _top_row(table: Table, layout: Layout) -> None:
         "API up",
         "Whether the identity probe (the key, for the right account) succeeds now, "
         "per vendor and account.",
-        Query("A", queries.API_UP, "{{vendor}} {{account}}", instant=True),
+        Query("A", queries.api_up(table), "{{vendor}} {{account}}", instant=True),
     )
     _top_stat(
         layout,
@@ -72,7 +72,8 @@ def _top_row(table: Table, layout: Layout) -> None:
             title="Rate-limit headroom",
             shows=(
                 f"Requests left in the current rate-limit window on the headroom probe "
-                f"({HEADROOM_PROBES}), and as a share of that probe's smallest window limit."
+                f"({'|'.join(probe_sets.across_kinds(table.catalog, 'headroom'))}), and as a "
+                "share of that probe's smallest window limit."
             ),
             queries=(
                 Query(
@@ -83,7 +84,12 @@ def _top_row(table: Table, layout: Layout) -> None:
                     alert="SaasRateLimitHeadroomLow",
                     discrete=True,
                 ),
-                Query("B", queries.HEADROOM_SHARE, "{{vendor}} {{account}} of limit", instant=True),
+                Query(
+                    "B",
+                    queries.headroom_share(table),
+                    "{{vendor}} {{account}} of limit",
+                    instant=True,
+                ),
             ),
             width=4,
             height=5,
@@ -138,7 +144,11 @@ def overview(table: Table) -> Rendered:
     for variable in variables("saas_probe_success", [account]):
         grid = grid.with_variable(variable)
     links = [link("Runbooks", f"{table.settings.runbook_base_url}/README.md")]
-    links += [link(f"{v.display_name} status page", v.status_page_url) for v in table.vendors]
+    links += [
+        link(f"{v.display_name} status page", v.status_page_url)
+        for v in table.vendors
+        if v.status_page_url
+    ]
     links.append(link("In-app traffic", dashboard_url(table, IN_APP_UID), keep=True))
     grid = grid.links(links)
     layout = Layout(table, grid)

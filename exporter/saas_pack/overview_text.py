@@ -48,7 +48,9 @@ def thresholds_and_runbooks(table: Table) -> str:
     lines += [
         "",
         "Status pages: "
-        + ", ".join(f"[{v.display_name}]({v.status_page_url})" for v in table.vendors)
+        + ", ".join(
+            f"[{v.display_name}]({v.status_page_url})" for v in table.vendors if v.status_page_url
+        )
         + ".",
     ]
     return "\n".join(lines) + "\n"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .spec import AlertRow, Effective, Table, Vendor
 
+# `$name` in a row's expression; ROW_PLACEHOLDERS besides the catalog's (probe_sets).
+PLACEHOLDER = re.compile(r"\$([a-z_]+)")
+ROW_PLACEHOLDERS = ("vendor_matcher", "exporter_job")
 VENDOR_INCIDENT_RECORD = "saas:vendor_incident:bool"
 # A vendor incident is any non-green indicator or any component not operational,
 # maintenance included: the decision tree's "status page shows an incident" branch.
@@ -60,9 +64,14 @@ def instances(table: Table, row: AlertRow) -> list[RuleInstance]:
 
 
 def substitute(text: str, table: Table, matcher: str) -> str:
-    return text.replace("$vendor_matcher", matcher).replace(
-        "$exporter_job", table.settings.exporter_job
-    )
+    """The text with its placeholders filled in: `$vendor_matcher` with `matcher`,
+    `$exporter_job` from the settings, the catalog's from table.placeholders."""
+    values = {
+        **table.placeholders,
+        "vendor_matcher": matcher,
+        "exporter_job": table.settings.exporter_job,
+    }
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 def condition(table: Table, instance: RuleInstance) -> str:

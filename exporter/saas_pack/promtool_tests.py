@@ -77,17 +77,12 @@ def _level(row: AlertRow, threshold: float, side: str) -> float:
 class Drive:
     """The input series of one kind of test and the alert value they produce."""
 
-    def __init__(self, table: Table, row: AlertRow, threshold: float, vendor: str) -> None:
+    def __init__(self, row: AlertRow, threshold: float, fill: Callable[[str], str]) -> None:
         self.row = row
         self.spec: TestSpec = row.test
         self.threshold = threshold
-        self.vendor_name = vendor
-        self.job = table.settings.exporter_job
-        self.series = self.name(self.spec.series)
-
-    def name(self, series: str) -> str:
-        """A test series with the vendor's name and the exporter job filled in."""
-        return series.replace("$vendor", self.vendor_name).replace("$exporter_job", self.job)
+        self.name = fill
+        self.series = fill(self.spec.series)
 
     def inputs(self, timeline: Timeline, breach: bool) -> list[dict[str, str]]:
         kind = self.spec.kind
@@ -227,7 +222,8 @@ class RowTests:
         effective = table.effective(row, vendor)
         self.threshold = effective.threshold
         self.for_minutes = effective.for_minutes
-        self.drive = Drive(table, row, self.threshold, self.vendor_name)
+        self.probe = self._probe(vendor)
+        self.drive = Drive(row, self.threshold, self.fill)
         self.timeline = Timeline(
             above_start=BELOW_MINUTES,
             above_end=BELOW_MINUTES + self.for_minutes + ABOVE_EXTRA_MINUTES,
@@ -238,12 +234,25 @@ class RowTests:
         value = self.drive.value(self.timeline, minute)
         return value is not None and COMPARE[self.row.op](value, self.threshold)
 
-    def _sub(self, text: str) -> str:
-        return text.replace("$exporter_job", self.table.settings.exporter_job)
+    def _probe(self, vendor: Vendor | None) -> str:
+        """The probe a row's test series name (`$probe`): the first of the vendor's
+        probes whose series the row reads; "" for a row that reads no probe's."""
+        row = self.row
+        if vendor is None or (row.requires_probe is None and row.requires_reason is None):
+            return ""
+        return self.table.probes_for(row, vendor)[0]
+
+    def fill(self, text: str) -> str:
+        """A test series or label with `$vendor`, `$probe` and `$exporter_job` filled in."""
+        return (
+            text.replace("$vendor", self.vendor_name)
+            .replace("$probe", self.probe)
+            .replace("$exporter_job", self.table.settings.exporter_job)
+        )
 
     def expected_alert(self, labels: Mapping[str, str], value: float) -> dict[str, Any]:
         row = self.row
-        expression_labels = {k: self._sub(v) for k, v in labels.items() if v != ""}
+        expression_labels = {k: self.fill(v) for k, v in labels.items() if v != ""}
         if not row.cause.is_static:
             expression_labels["cause"] = row.cause.default
         all_labels = {**expression_labels, **alerting.labels(self.table, row)}

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saas_exporter.catalog import CATALOG
-
-from . import promql
-from .spec import ANY_PROBE, AlertRow, Table
+from . import probe_sets, promql
+from .probe_sets import ANY_PROBE
+from .spec import AlertRow, Table
 
 # Panel queries select with these; the test substitutes the variables.
 VENDOR = 'vendor=~"$vendor"'
@@ -21,24 +20,6 @@ VENDOR_ACCOUNT = 'vendor=~"$vendor", account=~"$account"'
 VENDOR_ACCOUNT_OR_PAGE = 'vendor=~"$vendor", account=~"$account|"'
 # The in-app traffic dashboard's selection.
 IN_APP = 'vendor=~"$vendor", endpoint=~"$endpoint"'
-
-# The identity probe of every vendor kind ("accounts" for Klaviyo), and the probes
-# that measure rate-limit headroom: a kind's other account probes ("profiles"), or
-# its identity probe when it has no other.
-IDENTITY_PROBES = "|".join(sorted({kind.identity_probe for kind in CATALOG.kinds.values()}))
-HEADROOM_PROBES = "|".join(
-    sorted(
-        {
-            probe
-            for kind in CATALOG.kinds.values()
-            for probe in (
-                [p for p in kind.account_probes if p != kind.identity_probe]
-                or [kind.identity_probe]
-            )
-        }
-    )
-)
-HEADROOM = f'{VENDOR_ACCOUNT}, probe=~"{HEADROOM_PROBES}"'
 
 # The states of the exporter's state-set gauges, in level order (0, 1, ...): the
 # queries encode the current state as its level, the panels map levels to colours.
@@ -110,7 +91,17 @@ def firing_by_priority(table: Table) -> str:
 
 
 def headroom_left(table: Table) -> str:
-    return alert_expr(table, "SaasRateLimitHeadroomLow", HEADROOM)
+    return alert_expr(table, "SaasRateLimitHeadroomLow")
+
+
+def headroom_share(table: Table) -> str:
+    """Requests left as a share of the smallest window limit, on the headroom probes."""
+    headroom = f"{VENDOR_ACCOUNT}, {probe_sets.matcher(table.catalog, 'headroom')}"
+    return (
+        f"min by (vendor, account) (saas_ratelimit_remaining{{{headroom}}}"
+        " / on (vendor, account, probe) group_left"
+        f" min by (vendor, account, probe) (saas_ratelimit_limit{{{headroom}}}))"
+    )
 
 
 def revision_retires_in_days(table: Table) -> str:
@@ -156,15 +147,14 @@ COMPONENT_LEVEL = level_expr(
 # The account variable's values: the accounts of the selected vendors' probes.
 ACCOUNT_VARIABLE = 'saas_probe_success{vendor=~"$vendor", account!=""}'
 
-API_UP = (
-    f'min by (vendor, account) (saas_probe_success{{{VENDOR_ACCOUNT}, probe=~"{IDENTITY_PROBES}"}})'
-)
+
+def api_up(table: Table) -> str:
+    """Whether each account's identity probe succeeds now."""
+    identity = probe_sets.matcher(table.catalog, "identity")
+    return f"min by (vendor, account) (saas_probe_success{{{VENDOR_ACCOUNT}, {identity}}})"
+
+
 OPEN_INCIDENTS = f"sum by (vendor) (saas_statuspage_incidents{{{VENDOR}}})"
-HEADROOM_SHARE = (
-    f"min by (vendor, account) (saas_ratelimit_remaining{{{HEADROOM}}}"
-    " / on (vendor, account, probe) group_left"
-    f" min by (vendor, account, probe) (saas_ratelimit_limit{{{HEADROOM}}}))"
-)
 PROBE_SUCCESS = f"saas_probe_success{{{VENDOR_ACCOUNT_OR_PAGE}}}"
 PROBE_DURATION = f"saas_probe_duration_seconds{{{VENDOR_ACCOUNT_OR_PAGE}}}"
 PROBE_FAILURES = (

@@ -19,22 +19,11 @@ GENERATED_NOTE = (
 )
 PRIORITY_MARK = {"P1": "🔴", "P2": "🟠", "P3": "🟡", "P4": "⚪"}
 
-# The decision tree of the incident runbook, one branch per `cause` value.
-BRANCHES = {
-    "vendor": (
-        "Vendor side. The API returns errors and the status page shows an incident: "
-        "wait for {vendor} to resolve it, switch the integration to its fallback, and "
-        "follow the incident's updates."
-    ),
-    "integration": (
-        "Our integration. The API returns errors but the status page shows no incident: "
-        "check our credentials, configuration and the requests we send."
-    ),
-    "infrastructure": (
-        "Our infrastructure. The calls get no answer, or our own service or monitoring is "
-        "unhealthy: check pods, memory, network and the exporter."
-    ),
-}
+
+def branch(table: Table, cause: str, vendor_name: str) -> str:
+    """The decision tree's branch for a `cause` value, from the catalog."""
+    found = table.catalog.causes[cause]
+    return f"{found.title}. {found.runbook.format(vendor=vendor_name)}"
 
 
 def page_path(vendor_dir: str, alert: str) -> str:
@@ -52,33 +41,28 @@ def _for_one_vendor(instance: promql.RuleInstance, vendor: Vendor | None):
     return dataclasses.replace(instance, matcher=f'vendor="{vendor.name}"')
 
 
-def _cause_lines(row: AlertRow, vendor: Vendor | None) -> list[str]:
+def _cause_lines(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str]:
     name = _display(vendor)
     cause = row.cause
     lines = []
     if cause.vendor_incident:
         lines.append(
             '- `cause="vendor"` when the status page shows an incident (minor or worse, '
-            "maintenance, or any component not operational): "
-            + BRANCHES["vendor"].format(vendor=name)
+            "maintenance, or any component not operational): " + branch(table, "vendor", name)
         )
     for when in cause.when:
         lines.append(
-            f'- `cause="{when.cause}"` when {when.meaning}: '
-            + BRANCHES[when.cause].format(vendor=name)
+            f'- `cause="{when.cause}"` when {when.meaning}: ' + branch(table, when.cause, name)
         )
     otherwise = "otherwise" if lines else "always"
-    lines.append(
-        f'- `cause="{cause.default}"` {otherwise}: ' + BRANCHES[cause.default].format(vendor=name)
-    )
+    lines.append(f'- `cause="{cause.default}"` {otherwise}: ' + branch(table, cause.default, name))
     return lines
 
 
 def _actions(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str]:
     lines = []
     for key in row.runbook:
-        action = table.runbook_actions[key]
-        steps = (vendor.runbook_steps.get(key) if vendor else None) or action.steps
+        action, steps = table.action(key, vendor)
         lines += ["", f"### {action.title}", ""]
         lines += [f"{number}. {step}" for number, step in enumerate(steps, 1)]
     return lines
@@ -88,7 +72,7 @@ def _communication(table: Table, row: AlertRow, vendor: Vendor | None) -> list[s
     priority = row.priority
     level = table.priorities[priority]
     name = _display(vendor) if vendor else "saas-exporter"
-    first_action = table.runbook_actions[row.runbook[0]].title
+    first_action = table.catalog.actions[row.runbook[0]].title
     lines = [
         "### Internal (chat)",
         "",
@@ -145,7 +129,7 @@ def page(table: Table, row: AlertRow, vendor: Vendor | None) -> str:
         f"- Fires when: {alerting.fires_when(instance)}",
         f"- Dashboard: [incident overview]({dashboard}), panel `{row.dashboard_panel}`",
     ]
-    if vendor:
+    if vendor and vendor.status_page_url:
         lines.append(f"- Vendor status page: {vendor.status_page_url}")
     lines += [
         "",
@@ -157,7 +141,7 @@ def page(table: Table, row: AlertRow, vendor: Vendor | None) -> str:
         "",
         "The alert's `cause` label says where to look first:",
         "",
-        *_cause_lines(row, vendor),
+        *_cause_lines(table, row, vendor),
         "",
         "## Immediate actions",
         *_actions(table, row, vendor),
@@ -219,17 +203,17 @@ def index(table: Table, pages: list[tuple[AlertRow, Vendor | None, str]]) -> str
         "| cause | when | branch |",
         "|---|---|---|",
         "| vendor | an API error alert fires while `saas:vendor_incident:bool == 1`, or the "
-        "alert is about the status page itself | "
-        + BRANCHES["vendor"].format(vendor="the vendor")
-        + " |",
+        "alert is about the status page itself | " + branch(table, "vendor", "the vendor") + " |",
         "| integration | API errors with a green (or unknown) status page: 401/403, 5xx, "
         "429, Cloudflare challenges, a key answering for another account, invalid webhook "
         "signatures, low rate-limit headroom, API revision lifecycle | "
-        + BRANCHES["integration"]
+        + branch(table, "integration", "the vendor")
         + " |",
         "| infrastructure | most failures get no answer at all (timeout, connection, TLS), "
         "high latency with a green page, the status page unreachable, the exporter down, "
-        "probes stale, in-app metrics absent | " + BRANCHES["infrastructure"] + " |",
+        "probes stale, in-app metrics absent | "
+        + branch(table, "infrastructure", "the vendor")
+        + " |",
         "",
         "A key answering for another account and invalid webhook signatures stay "
         "`integration` during vendor incidents: an outage cannot cause them. A 5xx with a "

@@ -1,7 +1,8 @@
 """The threshold table as typed, immutable objects: what every renderer reads.
 
 `thresholds.parse` builds a `Table` once, after validating rules/thresholds.yaml;
-renderers never see the YAML's dictionaries.
+renderers never see the YAML's dictionaries. Vendor facts (probes, actions, cause
+texts) are not in the table: it names each vendor's kind and holds the catalog.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from saas_exporter.catalog import Action, Catalog
 from saas_exporter.durations import parse_duration
 
-Cause = Literal["vendor", "integration", "infrastructure"]
-# A row whose series every vendor with any probe has.
-ANY_PROBE = "any"
+from . import probe_sets
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,16 @@ class Override:
 @dataclass(frozen=True)
 class Vendor:
     name: str
+    # The catalog's vendor kind: its probes, actions and defaults.
+    kind: str
     display_name: str
-    status_page_url: str
+    # None: the vendor has no status page (no status-page probe, rows or link).
+    status_page_url: str | None
+    # The kind's probes this vendor runs: its account probes, and the status-page
+    # probe when it has a page.
     probes: tuple[str, ...]
     in_app: bool
     overrides: Mapping[str, Override] = field(default_factory=dict)
-    # action key -> this vendor's steps, replacing the table's generic ones
-    runbook_steps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Group:
 class CauseBranch:
     """`cause` when `expr` holds for the alert's series (`meaning` says so in words)."""
 
-    cause: Cause
+    cause: str
     meaning: str
     expr: str
 
@@ -85,7 +88,7 @@ class CauseRule:
     order, then `default`."""
 
     vendor_incident: bool
-    default: Cause
+    default: str
     when: tuple[CauseBranch, ...] = ()
 
     @property
@@ -146,8 +149,10 @@ class AlertRow:
     static_labels: Mapping[str, str] = field(default_factory=dict)
     also_absent: bool = False
     per_vendor: bool = False
-    # None: no probe needed; ANY_PROBE; or probe names of which a vendor needs one.
-    requires_probe: str | tuple[str, ...] | None = None
+    # A probe set (probe_sets.PROBE_SETS) of which the vendor must run a probe.
+    requires_probe: str | None = None
+    # A failure reason one of the vendor's probes must be able to produce.
+    requires_reason: str | None = None
 
     @property
     def per_vendor_series(self) -> bool:
@@ -158,16 +163,6 @@ class AlertRow:
     def static_vendor(self) -> str | None:
         """The fixed `vendor` label of a row about the exporter itself (`all`)."""
         return self.static_labels.get("vendor")
-
-
-@dataclass(frozen=True)
-class RunbookAction:
-    """Immediate actions for one error type; `branch` is its decision-tree branch."""
-
-    key: str
-    title: str
-    branch: Cause
-    steps: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -190,7 +185,9 @@ class Table:
     vendors: tuple[Vendor, ...]
     groups: tuple[Group, ...]
     alerts: tuple[AlertRow, ...]
-    runbook_actions: Mapping[str, RunbookAction]
+    catalog: Catalog
+    # `$name` -> text for the catalog's placeholders in expressions (probe_sets).
+    placeholders: Mapping[str, str]
 
     def rows_in(self, group_name: str) -> list[AlertRow]:
         return [row for row in self.alerts if row.group == group_name]
@@ -217,18 +214,32 @@ class Table:
             enabled=override.enabled,
         )
 
+    def action(self, key: str, vendor: Vendor | None) -> tuple[Action, tuple[str, ...]]:
+        """An immediate action and its steps for the vendor's kind (generic for None)."""
+        steps = self.catalog.action_steps(key, vendor.kind if vendor else None)
+        return self.catalog.actions[key], steps
+
+    def probes_for(self, row: AlertRow, vendor: Vendor) -> tuple[str, ...]:
+        """The vendor's probes whose series the row reads: those in the row's probe set
+        that can fail with its reason (every probe when it requires neither)."""
+        kind = self.catalog.kind(vendor.kind)
+        probes = vendor.probes
+        if row.requires_probe is not None:
+            wanted = probe_sets.of_kind(kind, row.requires_probe)
+            probes = tuple(probe for probe in probes if probe in wanted)
+        if row.requires_reason is not None:
+            probes = tuple(p for p in probes if row.requires_reason in kind.probes[p].reasons)
+        return probes
+
     def applies(self, row: AlertRow, vendor: Vendor) -> bool:
         """Whether the vendor has the series the row reads, and has not disabled it."""
         if not self.effective(row, vendor).enabled:
             return False
         if row.source == "in_app":
             return vendor.in_app
-        needed = row.requires_probe
-        if needed is None:
+        if row.requires_probe is None and row.requires_reason is None:
             return True
-        if needed == ANY_PROBE:
-            return bool(vendor.probes)
-        return any(probe in vendor.probes for probe in needed)
+        return bool(self.probes_for(row, vendor))
 
     def targets(self, row: AlertRow) -> list[Vendor | None]:
         """Whom the row's runbook pages and tests are for: each vendor it applies to,

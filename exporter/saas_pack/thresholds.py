@@ -1,8 +1,9 @@
 """Load rules/thresholds.yaml, validate it, and build the typed table (spec.py).
 
 Validation has two layers: the JSON schema (structure, with the row and field of each
-mistake), then the checks a schema cannot express (names that must refer to each other,
-the fields each kind of test needs), run on the typed objects.
+mistake), then the checks a schema cannot express (table_checks.py: names that must
+refer to each other or to the catalog, the fields each kind of test needs), run on the
+typed objects.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from saas_exporter.catalog import CATALOG, STATUSPAGE_PROBE, Catalog
+
+from . import probe_sets
 from .spec import (
-    ANY_PROBE,
     AlertRow,
     CauseBranch,
     CauseRule,
@@ -24,12 +27,12 @@ from .spec import (
     Kubernetes,
     Override,
     Priority,
-    RunbookAction,
     Settings,
     Table,
     TestSpec,
     Vendor,
 )
+from .table_checks import semantic_errors
 
 THRESHOLDS_PATH = Path("rules/thresholds.yaml")
 SCHEMA_PATH = Path("rules/thresholds.schema.json")
@@ -73,84 +76,6 @@ def _schema_message(document: dict[str, Any], error: jsonschema.ValidationError)
     return f"{where}: {detail}"
 
 
-# The test fields each kind of generated test reads (promtool_tests.Drive).
-TEST_FIELDS = {
-    "counter": ("window_minutes", "divisor"),
-    "histogram": ("window_minutes", "buckets"),
-    "deadline": ("direction", "divisor"),
-    "timestamp": ("divisor",),
-    "gauge": (),
-    "absence": (),
-}
-# Ops for which a gauge test can derive its levels (threshold, threshold +- 1).
-DERIVED_LEVEL_OPS = (">", ">=", "<", "<=")
-
-
-def _row_errors(table: Table, index: int, row: AlertRow, first_index: dict[str, int]) -> list[str]:
-    where = f"alerts[{index}] ({row.name})"
-    errors: list[str] = []
-    if first_index[row.name] != index:
-        errors.append(f"{where}: alert name already used by alerts[{first_index[row.name]}]")
-    groups = sorted(group.name for group in table.groups)
-    if row.group not in groups:
-        errors.append(f"{where} field group: expected one of {groups}, got {row.group!r}")
-    actions = sorted(table.runbook_actions)
-    for key in row.runbook:
-        if key not in table.runbook_actions:
-            errors.append(
-                f"{where} field runbook: unknown runbook key {key!r}; expected one of {actions}"
-            )
-    if "$vendor_matcher" not in row.expr and "$exporter_job" not in row.expr:
-        errors.append(f"{where} field expr: expected a $vendor_matcher (or $exporter_job) selector")
-    if not row.per_vendor_series and row.static_vendor is None:
-        errors.append(
-            f"{where} field static_labels: a row without $vendor_matcher needs a static "
-            "vendor label (its runbook directory)"
-        )
-    test = row.test
-    for name in TEST_FIELDS[test.kind]:
-        if getattr(test, name) is None:
-            errors.append(f"{where} field test.{name}: a {test.kind} test needs {name}")
-    if test.kind == "histogram" and test.buckets and row.threshold != test.buckets[1]:
-        errors.append(
-            f"{where} field threshold: a histogram threshold must be a bucket boundary, "
-            f"expected {test.buckets[1]} (test.buckets[1]), got {row.threshold}"
-        )
-    levels_needed = test.kind in ("gauge", "deadline") and row.op not in DERIVED_LEVEL_OPS
-    if levels_needed and (test.below is None or test.above is None):
-        errors.append(
-            f"{where} field test: a {test.kind} test of op {row.op!r} needs below and above"
-        )
-    return errors
-
-
-def _semantic_errors(table: Table) -> list[str]:
-    errors: list[str] = []
-    first_index: dict[str, int] = {}
-    for index, row in enumerate(table.alerts):
-        first_index.setdefault(row.name, index)
-    for index, row in enumerate(table.alerts):
-        errors += _row_errors(table, index, row, first_index)
-    for index, row in enumerate(table.alerts):
-        if row.gap_alert is not None and row.gap_alert not in first_index:
-            errors.append(
-                f"alerts[{index}] ({row.name}) field gap_alert: unknown alert {row.gap_alert!r}"
-            )
-    actions = sorted(table.runbook_actions)
-    for index, vendor in enumerate(table.vendors):
-        where = f"vendors[{index}] ({vendor.name})"
-        for alert in vendor.overrides:
-            if alert not in first_index:
-                errors.append(f"{where} field overrides: unknown alert {alert!r}")
-        for key in vendor.runbook_steps:
-            if key not in table.runbook_actions:
-                errors.append(
-                    f"{where} field runbook_actions: unknown runbook key {key!r}; "
-                    f"expected one of {actions}"
-                )
-    return errors
-
-
 def _schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     problems = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
@@ -162,19 +87,24 @@ def _fail(messages: list[str]) -> None:
         raise ThresholdsError("invalid threshold table:\n" + "\n".join(messages))
 
 
-def load(root: Path) -> Table:
-    schema = json.loads((root / SCHEMA_PATH).read_text())
-    document = yaml.safe_load((root / THRESHOLDS_PATH).read_text())
-    return parse(document, schema)
+def load(root: Path, catalog: Catalog = CATALOG) -> Table:
+    return load_table(root / THRESHOLDS_PATH, catalog)
 
 
-def parse(document: Any, schema: dict[str, Any]) -> Table:
+def load_table(table: Path, catalog: Catalog = CATALOG) -> Table:
+    """The table at `table`, checked against the schema beside it."""
+    schema = json.loads((table.parent / SCHEMA_PATH.name).read_text())
+    document = yaml.safe_load(table.read_text())
+    return parse(document, schema, catalog)
+
+
+def parse(document: Any, schema: dict[str, Any], catalog: Catalog = CATALOG) -> Table:
     """The typed table; ThresholdsError listing every problem, one per line."""
     if not isinstance(document, dict):
         raise ThresholdsError("thresholds: expected a mapping at the top level")
     _fail(_schema_errors(document, schema))
-    table = _build(document)
-    _fail(_semantic_errors(table))
+    table = _build(document, catalog)
+    _fail(semantic_errors(table))
     return table
 
 
@@ -199,17 +129,20 @@ def _override(data: dict[str, Any]) -> Override:
     )
 
 
-def _vendor(data: dict[str, Any]) -> Vendor:
+def _vendor(data: dict[str, Any], catalog: Catalog) -> Vendor:
+    """A vendor with its kind's defaults and probes (none for a kind the catalog lacks:
+    table_checks reports it)."""
+    kind = catalog.kinds.get(data["kind"])
+    page = data.get("status_page_url", kind.default_statuspage_url if kind else None)
+    probes = kind.account_probes if kind else ()
     return Vendor(
         name=data["name"],
-        display_name=data["display_name"],
-        status_page_url=data["status_page_url"],
-        probes=tuple(data["probes"]),
+        kind=data["kind"],
+        display_name=data.get("display_name") or (kind.display_name if kind else data["name"]),
+        status_page_url=page,
+        probes=(*probes, STATUSPAGE_PROBE) if page else probes,
         in_app=data["in_app"],
         overrides={alert: _override(o) for alert, o in data["overrides"].items()},
-        runbook_steps={
-            key: tuple(action["steps"]) for key, action in data.get("runbook_actions", {}).items()
-        },
     )
 
 
@@ -241,10 +174,6 @@ def _cause(data: dict[str, Any]) -> CauseRule:
 
 
 def _alert(data: dict[str, Any]) -> AlertRow:
-    # One probe name, or a list of them, becomes a tuple; None and "any" stay.
-    needed = data.get("requires_probe")
-    if isinstance(needed, list) or (isinstance(needed, str) and needed != ANY_PROBE):
-        needed = tuple(needed) if isinstance(needed, list) else (needed,)
     return AlertRow(
         name=data["alert"],
         group=data["group"],
@@ -267,22 +196,21 @@ def _alert(data: dict[str, Any]) -> AlertRow:
         static_labels=dict(data.get("static_labels", {})),
         also_absent=data.get("also_absent", False),
         per_vendor=data.get("per_vendor", False),
-        requires_probe=needed,
+        requires_probe=data.get("requires_probe"),
+        requires_reason=data.get("requires_reason"),
     )
 
 
-def _build(document: dict[str, Any]) -> Table:
+def _build(document: dict[str, Any], catalog: Catalog) -> Table:
     return Table(
         settings=_settings(document["settings"]),
         priorities={
             name: Priority(name, p["severity"], p["definition"], p["response_time"])
             for name, p in document["priorities"].items()
         },
-        vendors=tuple(_vendor(v) for v in document["vendors"]),
+        vendors=tuple(_vendor(v, catalog) for v in document["vendors"]),
         groups=tuple(Group(g["name"], g["title"]) for g in document["groups"]),
         alerts=tuple(_alert(row) for row in document["alerts"]),
-        runbook_actions={
-            key: RunbookAction(key, a["title"], a["branch"], tuple(a["steps"]))
-            for key, a in document["runbook_actions"].items()
-        },
+        catalog=catalog,
+        placeholders=probe_sets.placeholders(catalog),
     )

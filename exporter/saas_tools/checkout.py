@@ -1,13 +1,15 @@
-"""Where the repository's generated files are: the tools that need them take its path.
+"""Where the repository's files are: the tools that need them take its path.
 
 The drill and the test stack read the rule pack (`rules/*.rules.yaml`) and the shipped
-Alertmanager config (`alertmanager/`); installed from a wheel they have no checkout
-beside them, so the path comes from a flag (`--repo`), else the current directory,
-else the checkout an editable install runs from, else a one-line error naming the flag.
+Alertmanager config (`alertmanager/`), the pack's generator its table and outputs;
+installed from a wheel they have no checkout beside them, so the path comes from a flag
+(`--repo`, `--root`), else the current directory, else the checkout an editable install
+runs from, else a one-line error naming the flag.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +48,15 @@ class Checkout:
         return problems
 
 
+def default_root(is_root: Callable[[Path], bool]) -> Path | None:
+    """The current directory, else the checkout this code runs from (an editable
+    install), whichever `is_root` accepts first; None when neither is."""
+    return next((root for root in (Path.cwd(), _SOURCE_ROOT) if is_root(root)), None)
+
+
 def find_checkout(explicit: Path | None = None, flag: str = "--repo") -> Checkout:
-    """`explicit`, else the current directory, else the source checkout, whichever is
-    a repository with the rule pack; CheckoutNotFound (one line, naming `flag`) if none."""
+    """`explicit`, else `default_root`'s checkout with the rule pack and the
+    Alertmanager config; CheckoutNotFound (one line, naming `flag`) if none."""
     if explicit is not None:
         checkout = Checkout(explicit.resolve())
         problems = checkout.missing()
@@ -57,11 +65,10 @@ def find_checkout(explicit: Path | None = None, flag: str = "--repo") -> Checkou
                 f"{flag} {explicit}: not a saas-exporter checkout ({'; '.join(problems)})"
             )
         return checkout
-    for root in (Path.cwd(), _SOURCE_ROOT):
-        checkout = Checkout(root)
-        if not checkout.missing():
-            return checkout
-    raise CheckoutNotFound(
-        f"no saas-exporter checkout here ({Path.cwd()}) to read rules/{RULE_FILE_GLOB} and "
-        f"alertmanager/alertmanager.yml from: run from a checkout or pass {flag} DIR"
-    )
+    root = default_root(lambda root: not Checkout(root).missing())
+    if root is None:
+        raise CheckoutNotFound(
+            f"no saas-exporter checkout here ({Path.cwd()}) to read rules/{RULE_FILE_GLOB} "
+            f"and alertmanager/alertmanager.yml from: run from a checkout or pass {flag} DIR"
+        )
+    return Checkout(root)

@@ -56,6 +56,7 @@ class TriageBranch:
     exit_code: int
     verdict: str
     next_step: str
+    action: str | None = None  # the action the branch itself calls for (actions.<key>)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class VendorKind:
     default_api_url: str | None
     default_statuspage_url: str | None
     statuspage_format: str
+    # The status-page components that are the API the integration uses (by name); empty:
+    # the page's indicator stands for the API (a Rootly page lists no components).
+    statuspage_api_components: tuple[str, ...]
     default_revision: str | None
     key_shape: str
     key_problem: Callable[[str], str | None] = field(repr=False, compare=False)
@@ -84,6 +88,8 @@ class VendorKind:
     probes: Mapping[str, ProbeSpec]
     status_reasons: Mapping[int, str]
     action_steps: Mapping[str, tuple[str, ...]]
+    # The request header that carries the API revision; None: the API has no revisions.
+    revision_header: str | None = None
 
     @property
     def account_probes(self) -> tuple[str, ...]:

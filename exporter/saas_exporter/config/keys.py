@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..redaction import register_secret
+from .model import ApiProbeConfig
+
 INLINE_KEY_FIELDS = ("api_key", "key", "private_key", "token")
+
+
+def register_key(key: str, api: ApiProbeConfig | None) -> None:
+    """Redact the key, and the form it travels in when the vendor wants it base64'd."""
+    register_secret(key)
+    if api is not None and api.auth_base64:
+        register_secret(api.auth_value(key)[len(api.auth_prefix) :])
 
 
 def inline_key_problems(data: Any) -> list[str]:

@@ -11,17 +11,23 @@ import yaml
 
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
-from ..redaction import register_secret
 from .budget import budget_problems
-from .keys import inline_key_problems, load_key
+from .keys import inline_key_problems, key_file_path, load_key, register_key
+from .limits import build_limits
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_MAINTENANCES,
+    DEFAULT_SILENCE_MARGIN_SECONDS,
+    DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
     DEFAULT_STARTUP_SPREAD_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     AccountConfig,
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    ResponseLimits,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import schema_problems
@@ -57,8 +63,34 @@ def _build_api(
     return api, problems
 
 
+def read_account_key(
+    a_path: str,
+    kind: VendorKind,
+    account: Mapping[str, Any],
+    env,
+    base,
+    api: ApiProbeConfig | None = None,
+) -> tuple[str, str]:
+    """(key, where it came from) for one account, shape-checked for its vendor kind;
+    ValueError naming the config path of the problem (never the key). A key that passes
+    is registered with the redactor."""
+    key, source = load_key(a_path, account, env, base)
+    key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
+    problem = kind.key_problem(key)
+    if problem:
+        raise ValueError(f"{a_path}.{key_field}: {problem} (from {source})")
+    register_key(key, api)
+    return key, source
+
+
+def _unread_source(account: Mapping[str, Any], base) -> str:
+    if "api_key_file" in account:
+        return f"file {key_file_path(account, base)} (not read)"
+    return f"environment variable {account['api_key_env']} (not read)"
+
+
 def _accounts(
-    path: str, kind: VendorKind, raw: Any, api: ApiProbeConfig | None, env, base
+    path: str, kind: VendorKind, raw: Any, api: ApiProbeConfig | None, env, base, keys: bool
 ) -> tuple[list[AccountConfig], list[str]]:
     accounts: list[AccountConfig] = []
     problems: list[str] = []
@@ -68,34 +100,73 @@ def _accounts(
         if account["name"] in seen:
             problems.append(f"{a_path}.name: duplicate account name {account['name']!r}")
         seen.add(account["name"])
+        if not keys:
+            accounts.append(
+                AccountConfig(
+                    account["name"],
+                    "",
+                    _unread_source(account, base),
+                    account.get("expected_account_id"),
+                )
+            )
+            continue
         try:
-            key, source = load_key(a_path, account, env, base)
+            key, source = read_account_key(a_path, kind, account, env, base, api)
         except ValueError as err:
             problems.append(str(err))
             continue
-        key_field = "api_key_file" if "api_key_file" in account else "api_key_env"
-        problem = kind.key_problem(key)
-        if problem:
-            problems.append(f"{a_path}.{key_field}: {problem} (from {source})")
-            continue
-        register_secret(key)
-        if api is not None and api.auth_base64:
-            register_secret(api.auth_value(key)[len(api.auth_prefix) :])
+        key_file = key_file_path(account, base) if "api_key_file" in account else None
         accounts.append(
-            AccountConfig(account["name"], key, source, account.get("expected_account_id"))
+            AccountConfig(
+                account["name"], key, source, account.get("expected_account_id"), key_file
+            )
         )
     return accounts, problems
 
 
+def _maintenances(raw: Mapping[str, Any]) -> MaintenancesConfig:
+    silences = raw.get("silences")
+    return MaintenancesConfig(
+        max_per_vendor=raw.get("max_per_vendor", DEFAULT_MAX_MAINTENANCES),
+        silences=SilenceSyncConfig(
+            alertmanager_url=silences["alertmanager_url"].rstrip("/"),
+            interval_seconds=parse_duration(silences["interval"])
+            if "interval" in silences
+            else DEFAULT_SILENCE_SYNC_INTERVAL_SECONDS,
+            margin_seconds=parse_duration(silences["margin"])
+            if "margin" in silences
+            else DEFAULT_SILENCE_MARGIN_SECONDS,
+        )
+        if silences
+        else None,
+    )
+
+
+def statuspage_of(kind: VendorKind, raw: Mapping[str, Any]) -> tuple[str | None, str]:
+    """A vendor's status page URL (no trailing slash; None: no page) and format, from its
+    config entry: the config's own, else the kind's defaults. The kind's format is known
+    for the kind's own page only; a page the config names is detected (auto)."""
+    url = raw.get("statuspage_url", kind.default_statuspage_url)
+    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
+    return (url.rstrip("/") if url else None), raw.get("statuspage_format", default_format)
+
+
 def _build_vendor(
-    v: int, raw: Mapping[str, Any], global_timeout: float, env, base
+    v: int,
+    raw: Mapping[str, Any],
+    global_timeout: float,
+    env,
+    base,
+    keys: bool,
+    max_maintenances: int = DEFAULT_MAX_MAINTENANCES,
+    response_limits: ResponseLimits = ResponseLimits(),  # noqa: B008 (frozen)
 ) -> tuple[VendorConfig, list[str]]:
     path = f"vendors[{v}]"
     kind = CATALOG.kinds[raw["kind"]]
     problems: list[str] = []
     intervals = {p: spec.interval_seconds for p, spec in kind.probes.items()}
     intervals.update({p: parse_duration(t) for p, t in raw.get("intervals", {}).items()})
-    statuspage_url = raw.get("statuspage_url", kind.default_statuspage_url)
+    statuspage_url, statuspage_format = statuspage_of(kind, raw)
     if statuspage_url is None:
         intervals.pop(STATUSPAGE_PROBE, None)
     limits = {
@@ -114,29 +185,39 @@ def _build_vendor(
     api, api_problems = _build_api(path, kind, raw.get("api"))
     problems += api_problems
     problems += budget_problems(path, kind, intervals, limits, api)
-    accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base)
+    accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base, keys)
     problems += account_problems
-    default_format = kind.statuspage_format if "statuspage_url" not in raw else "auto"
     vendor = VendorConfig(
         name=raw["name"],
         kind=kind.name,
         api_url=(raw.get("api_url") or kind.default_api_url or "").rstrip("/"),
-        statuspage_url=statuspage_url.rstrip("/") if statuspage_url else None,
+        statuspage_url=statuspage_url,
         revision=raw.get("revision", kind.default_revision),
         timeout_seconds=timeout,
         intervals=intervals,
         rate_limits_per_minute=limits,
         accounts=tuple(accounts),
         api=api,
-        statuspage_format=raw.get("statuspage_format", default_format),
+        statuspage_format=statuspage_format,
+        statuspage_api_components=tuple(
+            raw.get("statuspage_api_components", kind.statuspage_api_components)
+        ),
+        max_maintenances=max_maintenances,
+        limits=response_limits,
     )
     return vendor, problems
 
 
 def load_config_data(
-    data: Any, env: Mapping[str, str] | None = None, base_dir: Path | None = None
+    data: Any,
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    keys: bool = True,
 ) -> ExporterConfig:
-    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake."""
+    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake.
+
+    With `keys=False` no key is read (structure and budget only, for CI before the
+    secrets exist): every account's key is empty, so the result must never probe."""
     env = os.environ if env is None else env
     base = base_dir or Path.cwd()
     problems = inline_key_problems(data)
@@ -146,7 +227,9 @@ def load_config_data(
     if problems:
         raise ConfigError(problems)
     glob = data.get("global", {})
+    maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
+    limits, problems = build_limits(glob.get("limits"))
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
     for v, raw in enumerate(data["vendors"]):
@@ -154,7 +237,14 @@ def load_config_data(
             problems.append(f"vendors[{v}].name: duplicate vendor name {raw['name']!r}")
         seen.add(raw["name"])
         vendor, vendor_problems = _build_vendor(
-            v, raw, global_timeout or DEFAULT_TIMEOUT_SECONDS, env, base
+            v,
+            raw,
+            global_timeout or DEFAULT_TIMEOUT_SECONDS,
+            env,
+            base,
+            keys,
+            maintenances.max_per_vendor,
+            limits,
         )
         problems += vendor_problems
         vendors.append(vendor)
@@ -168,6 +258,8 @@ def load_config_data(
             if "startup_spread" in glob
             else DEFAULT_STARTUP_SPREAD_SECONDS
         ),
+        maintenances=maintenances,
+        limits=limits,
         series_profile=glob.get("series_profile", "full"),
     )
 
@@ -190,6 +282,39 @@ def read_config_file(path: Path) -> Any:
     return data
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> ExporterConfig:
+def load_config(
+    path: str | Path, env: Mapping[str, str] | None = None, keys: bool = True
+) -> ExporterConfig:
     path = Path(path)
-    return load_config_data(read_config_file(path), env, path.parent)
+    return load_config_data(read_config_file(path), env, path.parent, keys)
+
+
+def key_problems(
+    path: str | Path, env: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Reads every account's key named by the config at `path` and checks its shape,
+    whatever else the config says: (problems, the sources read). ConfigError when the
+    file cannot be read or parsed at all."""
+    path = Path(path)
+    data = read_config_file(path)
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    sources: list[str] = []
+    vendors = data.get("vendors")
+    for v, vendor in enumerate(vendors if isinstance(vendors, list) else []):
+        kind_name = vendor.get("kind") if isinstance(vendor, dict) else None
+        kind = CATALOG.kinds.get(kind_name) if isinstance(kind_name, str) else None
+        accounts = vendor.get("accounts") if isinstance(vendor, dict) else None
+        for a, account in enumerate(accounts if isinstance(accounts, list) else []):
+            a_path = f"vendors[{v}].accounts[{a}]"
+            if kind is None or not isinstance(account, dict):
+                problems.append(f"{a_path}: no known vendor kind or account here to check")
+                continue
+            if "api_key_file" not in account and "api_key_env" not in account:
+                problems.append(f"{a_path}: expected api_key_file or api_key_env")
+                continue
+            try:
+                sources.append(read_account_key(a_path, kind, account, env, path.parent)[1])
+            except ValueError as err:
+                problems.append(str(err))
+    return problems, sources

@@ -9,11 +9,12 @@ import socket
 BACKLOG = 4096
 
 
-def parse_listen_address(address: str) -> tuple[str, int]:
-    """``:9879``, ``127.0.0.1:9879``, ``[::1]:9879``; ValueError says what was expected."""
+def parse_listen_address(address: str, flag: str = "--web.listen-address") -> tuple[str, int]:
+    """``:9879``, ``127.0.0.1:9879``, ``[::1]:9879``; ValueError names `flag` and says what
+    was expected."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"--web.listen-address: expected [host]:port, got {address!r}")
+        raise ValueError(f"{flag}: expected [host]:port, got {address!r}")
     return host.strip("[]"), int(port)
 
 

@@ -15,6 +15,7 @@ from saas_inapp.webhooks.klaviyo import (
     TIMESTAMP_HEADER,
     WEBHOOK_ID_HEADER,
     KlaviyoWebhookVerifier,
+    klaviyo_signature,
 )
 from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
 from saas_inapp.webhooks.replay import ReplayWindow
@@ -30,5 +31,6 @@ __all__ = [
     "ReplayWindow",
     "VerificationOutcome",
     "VerificationResult",
+    "klaviyo_signature",
     "klaviyo_webhook_wsgi_app",
 ]

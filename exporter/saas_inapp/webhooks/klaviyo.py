@@ -6,17 +6,18 @@ Checks, in this order, and the first failure decides the result:
 3. the body is the documented JSON shape                          -> malformed
 4. meta.klaviyo_webhook_id equals the Klaviyo-Webhook-Id header   -> invalid_signature
 5. meta.timestamp within `tolerance_seconds` of now (either side) -> stale
+   and after every id the duplicate window had to drop early          -> stale
 6. some event (data[].external_id) not accepted before            -> duplicate
 Authentication comes before parsing, so unauthenticated input is never parsed,
 and events are remembered only once everything else has passed, so forged
-deliveries cannot fill the duplicate window.
+deliveries cannot fill the duplicate window. The body is read with bounded nesting and
+numbers (saas_exporter.bounded_json), so no signed body can make verify() raise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,8 @@ from saas_inapp.metrics import inapp_metrics
 from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
 from saas_inapp.webhooks.replay import ReplayWindow
 
+from saas_exporter import bounded_json
+
 WEBHOOK_ID_HEADER = "Klaviyo-Webhook-Id"
 TIMESTAMP_HEADER = "Klaviyo-Timestamp"
 SIGNATURE_HEADER = "Klaviyo-Signature"
@@ -36,6 +39,12 @@ DEFAULT_TOLERANCE_SECONDS = 300.0
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def klaviyo_signature(secret: str | bytes, body: bytes, timestamp: str) -> str:
+    """The Klaviyo-Signature of a delivery: hex HMAC-SHA256(secret, body + timestamp)."""
+    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    return hmac.new(key, body + timestamp.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 class _Rejected(Exception):
@@ -92,6 +101,10 @@ class KlaviyoWebhookVerifier:
             outcome = self._verify(headers, body)
         except _Rejected as rejected:
             outcome = VerificationOutcome(rejected.result, rejected.reason)
+        except Exception as err:  # last line of defence: counted and answered, never a 500
+            outcome = VerificationOutcome(
+                VerificationResult.MALFORMED, f"delivery could not be read ({type(err).__name__})"
+            )
         return self._count(outcome)
 
     def malformed(self, reason: str) -> VerificationOutcome:
@@ -119,8 +132,8 @@ class KlaviyoWebhookVerifier:
         if not timestamp.isascii():
             raise _malformed(f"header {TIMESTAMP_HEADER}: expected ASCII text")
 
-        expected = hmac.new(self._key, body + timestamp.encode("ascii"), hashlib.sha256)
-        if not hmac.compare_digest(expected.hexdigest(), signature.lower()):
+        expected = klaviyo_signature(self._key, body, timestamp)
+        if not hmac.compare_digest(expected, signature.lower()):
             raise _Rejected(
                 VerificationResult.INVALID_SIGNATURE,
                 f"header {SIGNATURE_HEADER} does not match the body and {TIMESTAMP_HEADER}",
@@ -136,15 +149,22 @@ class KlaviyoWebhookVerifier:
             )
 
         now = self._clock()
-        age = now - _parse_time(meta["timestamp"])
+        sent_at = _parse_time(meta["timestamp"])
+        age = now - sent_at
         if abs(age) > self.tolerance_seconds:
             when = f"{age:.0f} s old" if age > 0 else f"{-age:.0f} s in the future"
             raise _Rejected(
                 VerificationResult.STALE,
                 f"body field meta.timestamp is {when}; tolerance is {self.tolerance_seconds:g} s",
             )
+        if sent_at <= self.replay_window.forgotten_until:
+            raise _Rejected(
+                VerificationResult.STALE,
+                "body field meta.timestamp is not after the newest delivery the duplicate "
+                "window had to forget (it is full); a replay could not be told apart",
+            )
 
-        return self._deduplicate(webhook_id, signature.lower(), document, events, now)
+        return self._deduplicate(webhook_id, signature.lower(), document, events, now, sent_at)
 
     def _deduplicate(
         self,
@@ -153,12 +173,13 @@ class KlaviyoWebhookVerifier:
         document: dict[str, Any],
         events: list[dict[str, Any]],
         now: float,
+        sent_at: float,
     ) -> VerificationOutcome:
         # An empty batch has no event id: the delivery itself (its signature) is the key.
         keyed = [(f"{webhook_id}:event:{event['external_id']}", event) for event in events]
         if not keyed:
             keyed = [(f"{webhook_id}:delivery:{signature}", None)]
-        claimed = self.replay_window.claim([key for key, _ in keyed], now)
+        claimed = self.replay_window.claim([key for key, _ in keyed], now, sent_at)
         if not claimed:
             raise _Rejected(
                 VerificationResult.DUPLICATE,
@@ -198,9 +219,9 @@ def _single_headers(headers: Headers, names: Iterable[str]) -> dict[str, str]:
 
 def _parse_body(body: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _malformed("body: expected JSON") from None
+        document = bounded_json.loads(body)
+    except bounded_json.JSONRejected as err:
+        raise _malformed("body: expected JSON" if err.syntax else f"body {err}") from None
     if not isinstance(document, dict):
         raise _malformed("body: expected a JSON object")
     events = document.get("data")

@@ -72,7 +72,9 @@ class Server:
             log.close()
 
 
-def _start(name: str, argv: list[str], url: str, workdir: Path) -> Server:
+def start_process(name: str, argv: list[str], url: str, workdir: Path) -> Server:
+    """Run `argv` in `workdir` (output to `<name>.log` there) and return once `url`'s
+    `/-/ready` answers 200; the process is stopped if it never does."""
     log_path = workdir / f"{name}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
@@ -106,7 +108,7 @@ def _start_server(
         f"--web.listen-address=127.0.0.1:{port}",
         *extra,
     ]
-    return _start(name, argv, f"http://127.0.0.1:{port}", workdir)
+    return start_process(name, argv, f"http://127.0.0.1:{port}", workdir)
 
 
 def start_alertmanager(config_file: Path, workdir: Path, log_level: str = "info") -> Server:
