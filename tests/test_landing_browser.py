@@ -17,6 +17,7 @@ import pytest
 from saas_tools.stack.processes import free_port
 
 from saas_exporter.demo.stack import Demo, DemoSpec
+from saas_exporter.web.landing import project_urls
 
 WIDTH, HEIGHT = 1280, 800
 # Launched as root in a container: no sandbox; nothing fetched from outside.
@@ -88,6 +89,7 @@ def test_the_rendered_page_shows_each_vendor_and_account(chromium, demo, tmp_pat
     )
     assert links["simulator: scenarios"] == f"{demo.simulator.base_url}/-/scenario"
     assert links["/metrics"] == "metrics" and links["/health"] == "health"
+    assert links["docs"] == project_urls()["Documentation"]
 
 
 def png_pixels(data: bytes) -> tuple[int, int, bytes]:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
+
 from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,
@@ -63,7 +64,11 @@ def instrument_klaviyo_sdk(
     """
     api_client = getattr(client, "api_client", None)
     rest_client = getattr(api_client, "rest_client", None)
-    if rest_client is None or not callable(getattr(rest_client, "request", None)):
+    if (
+        api_client is None
+        or rest_client is None
+        or not callable(getattr(rest_client, "request", None))
+    ):
         raise TypeError(
             "expected a klaviyo_api.KlaviyoAPI with api_client.rest_client.request(); "
             f"got {type(client).__name__}"
