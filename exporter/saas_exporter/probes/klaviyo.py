@@ -19,8 +19,9 @@ def request_headers(target: ProbeTarget) -> dict[str, str]:
         "authorization": f"Klaviyo-API-Key {target.account.api_key}",
         "accept": "application/vnd.api+json",
     }
-    if target.vendor.revision:
-        headers["revision"] = target.vendor.revision
+    revision_header = target.vendor.kind_spec.revision_header
+    if target.vendor.revision and revision_header:
+        headers[revision_header] = target.vendor.revision
     return headers
 
 
