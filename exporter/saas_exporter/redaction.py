@@ -88,9 +88,12 @@ _ASSIGNMENT = re.compile(rf"(?P<name>{_NAME})=(?P<value>[^&\s#\"',;)\]}}]+)")
 # Header, YAML and JSON names have no dots; a name after "." or "]" is the end of a
 # config path ("vendors[0].api.headers.Cookie: ..."), not a credential's name.
 _FIELD = r"(?<![\w.\]\[-])[A-Za-z][A-Za-z0-9_\-]{0,63}"
+# Quotes, escaped too (JSON inside a JSON string: {\"token\": \"...\"}).
+_QUOTE = r"(?:\\?[\"'])?"
 _PAIR = re.compile(
-    rf"(?P<pre>(?P<q>[\"']?)(?P<name>{_FIELD})(?P=q)[ \t]*:[ \t]*)"
-    rf"(?P<value>\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s\"',{{}}\[][^,}}\r\n]*)"
+    rf"(?P<pre>{_QUOTE}(?P<name>{_FIELD}){_QUOTE}[ \t]*:[ \t]*)"
+    r"(?P<value>\\?\"(?:[^\"\\\r\n]|\\[^\"\r\n])*\\?\"|'[^'\r\n]*'"
+    r"|[^\s\"',{}\[\\][^,}\r\n\\]*)"
 )
 _TUPLE = re.compile(rf"(?P<pre>\(b?['\"](?P<name>{_NAME})['\"],\s*b?)(?P<value>'[^']*'|\"[^\"]*\")")
 _SCHEME_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
@@ -122,7 +125,7 @@ def _hide_value(match: re.Match[str]) -> str:
     if not is_credential_name(match["name"]):
         return match[0]
     value = match["value"]
-    quote = value[0] if value[:1] in ("'", '"') and len(value) > 1 else ""
+    quote = next((q for q in ('\\"', '"', "'") if value.startswith(q) and len(value) > len(q)), "")
     pre = match.groupdict().get("pre")
     if pre is None:
         return f"{match['name']}={REDACTED}"

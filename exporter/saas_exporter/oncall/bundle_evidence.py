@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
-from ..redaction import REDACTED
+from ..redaction import REDACTED, is_credential_name
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import StatusPage, read_page
 
@@ -42,7 +42,6 @@ KEY_SERIES: dict[str, str] = {
 }
 # Fields of an account that may be copied: where the key lives, never the key.
 SAFE_ACCOUNT_FIELDS = ("name", "api_key_file", "api_key_env", "expected_account_id")
-SECRET_WORDS = ("key", "token", "secret", "password", "credential")
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,7 @@ def sanitize_config(raw: Any) -> Any:
         for name, value in raw.items():
             if name == "accounts" and isinstance(value, list):
                 out[name] = [_sanitize_account(a) for a in value]
-            elif any(word in str(name).lower() for word in SECRET_WORDS) and not str(name).endswith(
-                ("_file", "_env")
-            ):
+            elif is_credential_name(str(name)):  # the one redaction rule's names
                 out[name] = REDACTED
             else:
                 out[name] = sanitize_config(value)
