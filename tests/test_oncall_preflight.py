@@ -13,6 +13,11 @@ from saas_exporter.oncall import preflight
 from tests.oncall_support import run_command, write_config
 
 STATUS = "/status/klaviyo/api/v2/summary.json"
+# The status-page probe also reads the page's announced maintenances.
+MAINTENANCE_FEED = {
+    "/status/klaviyo/api/v2/scheduled-maintenances/upcoming.json": 1,
+    "/status/klaviyo/api/v2/scheduled-maintenances/active.json": 1,
+}
 
 
 def at(day: str) -> float:
@@ -54,7 +59,12 @@ def test_all_pass_exit_0_and_each_endpoint_called_once(config, simulator):
         ("main", "scopes"): ("pass", "granted: accounts:read, profiles:read"),
         ("main", "rate-limit headroom"): ("pass", "74 of 75 left in the per-second window"),
     }
-    assert simulator.request_counts() == {"/api/accounts/": 1, "/api/profiles/": 1, STATUS: 1}
+    assert simulator.request_counts() == {
+        "/api/accounts/": 1,
+        "/api/profiles/": 1,
+        STATUS: 1,
+        **MAINTENANCE_FEED,
+    }
 
 
 def test_text_output(config):

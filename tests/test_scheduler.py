@@ -69,7 +69,6 @@ def test_retry_after_blocks_the_endpoint_and_counts_skips():
     scheduler, store, calls = make(lambda t: throttled, clock)
     asyncio.run(scheduler.run_target(PROF))
     assert scheduler.not_before[PROF] == clock.now + 120
-    assert scheduler.due[PROF] == clock.now + 120
     clock.now += 60  # a run attempted before Retry-After passes is skipped
     assert asyncio.run(scheduler.run_target(PROF)) is None
     assert calls == [PROF]
@@ -77,6 +76,48 @@ def test_retry_after_blocks_the_endpoint_and_counts_skips():
     clock.now += 60
     asyncio.run(scheduler.run_target(PROF))
     assert calls == [PROF, PROF]
+
+
+def test_every_interval_inside_a_retry_after_wait_counts_one_skip():
+    # The README: saas_probe_skipped_total counts the runs the wait replaced. With a
+    # 30 s (+-10%) interval and a 100 s Retry-After, the target wakes about every 30 s,
+    # skips three times, and runs again once the 100 s have passed.
+    clock = FakeClock()
+    start = clock.now
+    throttled = ProbeResult(
+        False, 0.05, clock.now, 429, failure_reason="throttled", retry_after_seconds=100
+    )
+    scheduler, store, calls = make(lambda t: throttled, clock)
+    asyncio.run(scheduler.run_target(PROF))
+    wakes = []
+    while len(calls) < 2:
+        clock.now = scheduler.due[PROF]
+        wakes.append(round(clock.now - start))
+        asyncio.run(scheduler.run_target(PROF))
+    assert store.get(PROF).skipped == 3
+    assert wakes[-1] == 100  # the run itself: exactly when the wait ends
+    assert all(27 <= b - a <= 33 for a, b in zip([0, *wakes[:2]], wakes[:3], strict=True))
+
+
+def test_a_probe_that_raises_records_a_failure_over_the_previous_success():
+    clock = FakeClock()
+    outcomes = iter([ProbeResult(True, 0.1, clock.now, 200)])
+
+    def results(target):
+        for outcome in outcomes:
+            return outcome
+        raise RecursionError("maximum recursion depth exceeded")
+
+    scheduler, store, _ = make(results, clock)
+    asyncio.run(scheduler.run_target(PROF))
+    assert store.get(PROF).last.success
+    result = asyncio.run(scheduler.run_target(PROF))
+    assert (result.success, result.failure_reason) == (False, "invalid_response")
+    assert result.error == (
+        "the probe could not read the answer (RecursionError: maximum recursion depth exceeded)"
+    )
+    assert store.get(PROF).last is result
+    assert store.get(PROF).failures["invalid_response"] == 1
 
 
 def test_retry_after_is_capped_at_15_minutes():

@@ -13,7 +13,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from .buildinfo import build_info
+from .catalog import STATUSPAGE_PROBE
 from .config import ExporterConfig
+from .maintenance_metrics import maintenance_families
 from .probes.result import COMPONENT_STATUSES, FAILURE_REASONS, IMPACTS, INDICATORS
 from .revisions import RevisionLifecycle, revision_lifecycle
 from .state import LATENCY_BUCKETS, ResultStore, TargetState
@@ -47,6 +49,7 @@ class SaasCollector(Collector):
         yield from self._ratelimit_families(states)
         yield from self._identity_families(states)
         yield from self._statuspage_families(states)
+        yield from maintenance_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
         built = build_info()
@@ -81,8 +84,12 @@ class SaasCollector(Collector):
         for vendor in self.config.vendors:
             if not vendor.revision:
                 continue
-            life = revision_lifecycle(vendor.revision)
             revision.add_metric([vendor.name, vendor.revision], 1)
+            try:
+                life = revision_lifecycle(vendor.revision)
+            except ValueError:
+                # The config check refuses such a revision; a scrape must never fail on it.
+                continue
             deprecation.add_metric([vendor.name], RevisionLifecycle.timestamp(life.deprecated))
             retirement.add_metric([vendor.name], RevisionLifecycle.timestamp(life.retired))
         yield revision
@@ -269,7 +276,16 @@ class SaasCollector(Collector):
             "Scheduled maintenances in progress.",
             labels=["vendor"],
         )
+        dropped = CounterMetricFamily(
+            "saas_statuspage_items_dropped",
+            "Status-page components or incidents not kept, past global.limits.max_components "
+            "or max_incidents.",
+            labels=["vendor", "item"],
+        )
         for state in states:
+            if state.target.probe == STATUSPAGE_PROBE:
+                for item in ("component", "incident"):
+                    dropped.add_metric([state.target.vendor.name, item], state.dropped.get(item, 0))
             page = state.statuspage
             if page is None:
                 continue
@@ -289,4 +305,4 @@ class SaasCollector(Collector):
                     [vendor, inc.id, inc.name, inc.impact, inc.status, inc.url], 1
                 )
             maintenances.add_metric([vendor], page.active_maintenances)
-        yield from (indicator, components, incidents, incident_info, maintenances)
+        yield from (indicator, components, incidents, incident_info, maintenances, dropped)

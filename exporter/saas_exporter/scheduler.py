@@ -13,6 +13,7 @@ no retry loop inside one; a failure waits for the next interval (or Retry-After)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -23,6 +24,8 @@ import httpx
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
 from .keyfiles import KeyFiles
 from .probes import ProbeResult, ProbeTarget, prober_for
+from .probes.text import vendor_text
+from .redaction import redact
 from .retry_after import backoff_seconds
 from .state import Key, ResultStore
 
@@ -37,12 +40,23 @@ STARTUP_STEP_SECONDS = 0.05
 RunProbe = Callable[[ProbeTarget], Awaitable[ProbeResult]]
 
 
-def next_due(
-    finished_at: float, interval: float, rng: random.Random, not_before: float = 0.0
-) -> float:
-    """Next run: one interval +-10% later, never before the vendor's Retry-After."""
+def next_due(finished_at: float, interval: float, rng: random.Random) -> float:
+    """Next run: one interval +-10% later. During a Retry-After wait the target still
+    wakes on its interval, to count the run it skips (saas_probe_skipped_total)."""
     jitter = interval * JITTER_FRACTION * (2 * rng.random() - 1)
-    return max(finished_at + interval + jitter, not_before)
+    return finished_at + interval + jitter
+
+
+def crash_result(err: BaseException, duration: float, finished_at: float) -> ProbeResult:
+    """The failure a probe that raised records: the previous success never stays."""
+    text = vendor_text(f"{type(err).__name__}: {err}", 300)
+    return ProbeResult(
+        success=False,
+        duration_seconds=duration,
+        finished_at=finished_at,
+        failure_reason="invalid_response",
+        error=redact(f"the probe could not read the answer ({text})"),
+    )
 
 
 def startup_offsets(keys: list[Key], window: float) -> dict[Key, float]:
@@ -106,16 +120,16 @@ class Scheduler:
         now = self.clock()
         if now < self.not_before[key]:
             self.store.record_skip(key)
-            self.due[key] = self.not_before[key]
+            self.due[key] = min(
+                self.not_before[key], next_due(now, target.interval_seconds, self.rng)
+            )
             return None
         async with self.semaphore:
             result = await self._guarded(target)
         self.store.record(key, result)
         if result.failure_reason == "throttled" and result.retry_after_seconds is not None:
             self.not_before[key] = result.finished_at + backoff_seconds(result.retry_after_seconds)
-        self.due[key] = next_due(
-            result.finished_at, target.interval_seconds, self.rng, self.not_before[key]
-        )
+        self.due[key] = next_due(result.finished_at, target.interval_seconds, self.rng)
         if not result.success:
             log.info(
                 "probe failed",
@@ -145,6 +159,13 @@ class Scheduler:
                 failure_reason="timeout",
                 error=f"no complete response within {deadline:g}s",
             )
+        except Exception as err:  # the last line of defence: a failure, never a crash
+            log.error(
+                "probe raised instead of failing",
+                exc_info=True,
+                extra={"fields": {"target": "/".join(target.key)}},
+            )
+            return crash_result(err, time.perf_counter() - start, self.clock())
 
     async def run_all_once(self) -> None:
         """Probe every target now (start-up, tests, preflight)."""
@@ -161,9 +182,12 @@ class Scheduler:
                     pass
             try:
                 await self.run_target(key)
-            except Exception:  # a bug in one prober must not stop the others
-                log.exception("probe crashed", extra={"fields": {"target": "/".join(key)}})
-                self.due[key] = self.clock() + self.targets[key].interval_seconds
+            except Exception as err:  # a bug outside the prober must not stop the others
+                log.exception("probe run crashed", extra={"fields": {"target": "/".join(key)}})
+                now = self.clock()
+                with contextlib.suppress(Exception):
+                    self.store.record(key, crash_result(err, 0.0, now))
+                self.due[key] = now + self.targets[key].interval_seconds
 
     def _start_loop(self, key: Key) -> None:
         assert self._stop is not None

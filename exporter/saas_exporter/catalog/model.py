@@ -88,6 +88,8 @@ class VendorKind:
     probes: Mapping[str, ProbeSpec]
     status_reasons: Mapping[int, str]
     action_steps: Mapping[str, tuple[str, ...]]
+    # The request header that carries the API revision; None: the API has no revisions.
+    revision_header: str | None = None
 
     @property
     def account_probes(self) -> tuple[str, ...]:

@@ -20,6 +20,9 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    ResponseLimits,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import format_path
@@ -33,6 +36,9 @@ __all__ = [
     "ApiProbeConfig",
     "ConfigError",
     "ExporterConfig",
+    "MaintenancesConfig",
+    "ResponseLimits",
+    "SilenceSyncConfig",
     "VendorConfig",
     "format_path",
     "key_problems",
