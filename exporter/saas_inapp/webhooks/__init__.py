@@ -9,6 +9,7 @@ See docs/instrumentation.md.
 """
 
 from saas_inapp.webhooks.asgi import KlaviyoWebhookASGIApp
+from saas_inapp.webhooks.health import DEFAULT_QUIET_PERIOD_SECONDS
 from saas_inapp.webhooks.klaviyo import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -22,6 +23,7 @@ from saas_inapp.webhooks.replay import ReplayWindow
 from saas_inapp.webhooks.wsgi import klaviyo_webhook_wsgi_app
 
 __all__ = [
+    "DEFAULT_QUIET_PERIOD_SECONDS",
     "DEFAULT_TOLERANCE_SECONDS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
