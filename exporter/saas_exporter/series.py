@@ -27,11 +27,11 @@ from typing import Literal
 
 from prometheus_client.utils import floatToGoString
 
+from .config.model import SeriesProfile as Profile
 from .probes.result import FAILURE_REASONS
 from .probes.target import ProbeTarget
 from .state import LATENCY_BUCKETS, TargetState
 
-Profile = Literal["full", "compact"]
 PROFILES: tuple[Profile, ...] = ("full", "compact")
 
 
