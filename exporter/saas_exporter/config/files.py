@@ -22,7 +22,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 class _NoAliasLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing aliases (``*name``, ``<<: *name``) when met."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(

@@ -73,7 +73,7 @@ class Collected:
 def sanitize_config(raw: Any) -> Any:
     """The config with every key value removed; key file paths and variable names stay."""
     if isinstance(raw, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for name, value in raw.items():
             if name == "accounts" and isinstance(value, list):
                 out[name] = [_sanitize_account(a) for a in value]
@@ -148,7 +148,7 @@ def collect_statuspages(client: httpx.Client, pages: list[StatusPage], bundle: C
 
 
 def versions(prometheus_build: dict[str, Any] | None) -> dict[str, Any]:
-    libraries = {}
+    libraries: dict[str, str | None] = {}
     for name in ("httpx", "prometheus-client", "PyYAML", "jsonschema"):
         try:
             libraries[name] = metadata.version(name)
