@@ -18,7 +18,24 @@ from saas_tools.stack.processes import Server, start_alertmanager
 
 from tests.conftest import REPO
 
-START = dt.datetime(2026, 11, 22, 10, 5, tzinfo=dt.UTC)
+# Within Alertmanager's retention (120h by default): an older alert may be garbage-collected
+# before its notification is sent. Whole minutes, so the rendered times are stable.
+START = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+
+
+def at(minutes: int, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return (START + dt.timedelta(minutes=minutes)).strftime(fmt)
+
+
+def timed(text: str) -> str:
+    """The expected text with the times of this run (START is relative to now)."""
+    return (
+        text.replace("<start+15m clock>", at(15, "%H:%M"))
+        .replace("<start+30m>", at(30))
+        .replace("<start>", at(0))
+    )
+
+
 RUNBOOKS = "https://runbooks.example.com/saas-exporter"
 DASHBOARD = "https://grafana.example.com/d/saas-incident-overview/saas-incident-overview"
 
@@ -201,7 +218,7 @@ P1_TEXT = """\
 • SaasProbeAuthFailing on main via profiles.
 *Cause:* ours (integration): our key, configuration or use of the Klaviyo API
 *Current action:* check the key, configuration and recent changes (runbook)
-*Next update:* by 10:20 UTC (15 minutes after the start)
+*Next update:* by <start+15m clock> UTC (15 minutes after the start)
 *Incident commander:* @<incident-commander>
 *Runbook:* https://runbooks.example.com/saas-exporter/klaviyo/SaasProbeAuthFailing.md
 *Dashboard:* https://grafana.example.com/d/saas-incident-overview/saas-incident-overview?var-vendor=klaviyo
@@ -213,7 +230,7 @@ We are experiencing issues with our Klaviyo integration. Some users may notice t
 using Klaviyo are unavailable.
 We are actively investigating and will provide updates here.
 
-Last updated: 2026-11-22 10:05 UTC
+Last updated: <start> UTC
 ```"""
 
 P1_RESOLVED_TEXT = """\
@@ -235,7 +252,7 @@ Resolved: Klaviyo integration issue
 The issue affecting our Klaviyo integration has been resolved. Features that use Klaviyo \
 are working normally again.
 
-Last updated: 2026-11-22 10:35 UTC
+Last updated: <start+30m> UTC
 ```"""
 
 
@@ -256,7 +273,7 @@ def test_p1_renders_the_runbook_slack_template_and_pagerduty_summary_then_resolv
     )
     assert attachment["title_link"] == f"{RUNBOOKS}/klaviyo/SaasProbeAuthFailing.md"
     assert attachment["color"] == "danger"
-    assert attachment["text"] == P1_TEXT
+    assert attachment["text"] == timed(P1_TEXT)
 
     assert pagerduty.body["routing_key"] == "drill-routing-key"
     assert pagerduty.body["event_action"] == "trigger"
@@ -277,7 +294,7 @@ def test_p1_renders_the_runbook_slack_template_and_pagerduty_summary_then_resolv
         "account": "main",
         "runbook": f"{RUNBOOKS}/klaviyo/SaasProbeAuthFailing.md",
     }
-    assert details["status_page_draft"] == P1_TEXT.split("```")[1].strip("\n")
+    assert details["status_page_draft"] == timed(P1_TEXT).split("```")[1].strip("\n")
     assert [link["text"] for link in pagerduty.body["links"]] == ["Runbook", "Dashboard"]
 
     ended = START + dt.timedelta(minutes=30)
@@ -289,7 +306,7 @@ def test_p1_renders_the_runbook_slack_template_and_pagerduty_summary_then_resolv
         "✅ P1 RESOLVED: Klaviyo integration, SaasProbeAuthFailing (account main)"
     )
     assert attachment["color"] == "good"
-    assert attachment["text"] == P1_RESOLVED_TEXT
+    assert attachment["text"] == timed(P1_RESOLVED_TEXT)
     assert resolved_pd.body["event_action"] == "resolve"
     assert resolved_pd.body["dedup_key"] == pagerduty.body["dedup_key"]
 
@@ -316,7 +333,7 @@ def test_p3_vendor_side_goes_to_the_ticket_queue_and_the_alerts_channel(harness)
         "*Cause:* vendor-side: on Clay's side (its status page, or most of our accounts failing "
         "alike)\n"
         "*Current action:* enable the integration's fallback and follow the vendor's status page\n"
-        "*Next update:* by 14:05 UTC (4 hours after the start)\n"
+        f"*Next update:* by {at(240, '%H:%M')} UTC (4 hours after the start)\n"
         "*Incident commander:* @<incident-commander>\n"
         f"*Runbook:* {RUNBOOKS}/clay/SaasVendorComponentDegraded.md\n"
         f"*Dashboard:* {DASHBOARD}?var-vendor=clay"
@@ -394,6 +411,6 @@ def test_cause_is_that_of_the_firing_alerts_then_of_the_last_resolved(harness):
     assert slack_fields(text)["Cause"] == (
         "vendor-side: on Klaviyo's side (its status page, or most of our accounts failing alike)"
     )
-    assert text.endswith("Last updated: 2026-11-22 10:45 UTC\n```")
+    assert text.endswith(f"Last updated: {at(40)} UTC\n```")
     (_, pd_resolved) = harness.wait_deliveries(2, "/pagerduty/p1-page-high")
     assert pd_resolved.body["payload"]["custom_details"]["cause"] == "vendor"

@@ -73,6 +73,9 @@ def test_status_page_paths_per_format():
 def test_triage_branches_map_to_causes():
     assert CATALOG.triage_branches["network"].cause == "infrastructure"
     assert CATALOG.triage_branches["vendor_incident"].exit_code == 4
+    assert CATALOG.triage_branches["vendor_incident"].action == "vendor_incident"
+    assert CATALOG.triage_branches["infrastructure"].action == "monitoring_gap"
+    assert CATALOG.triage_branches["integration"].action is None
 
 
 @pytest.mark.parametrize(
@@ -97,6 +100,10 @@ def test_triage_branches_map_to_causes():
         (
             lambda c: c["kinds"]["clay"].__setitem__("key_shape", "rot13"),
             "kinds.clay.key_shape: unknown key shape 'rot13'",
+        ),
+        (
+            lambda c: c["triage_branches"]["monitor"].__setitem__("action", "nope"),
+            "triage_branches.monitor.action: no such action",
         ),
         (lambda c: c.pop("causes"), "malformed catalog: KeyError: 'causes'"),
         (

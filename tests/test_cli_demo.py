@@ -1,7 +1,9 @@
-"""The CLI as a user runs it: --config.check, and --demo serving every series."""
+"""The CLI as a user runs it: --config.check in its three modes, and the demo serving
+every series, the simulated application's included."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from saas_tools.stack.processes import free_port
 
 from tests.conftest import KEY_ENV, TEST_KEY
@@ -50,6 +53,18 @@ def run_cli(*args, env=None):
     )
 
 
+def _key_file_config(tmp_path: Path, key: str | None) -> Path:
+    """A config whose one key is in a file beside it (`key` None: no such file yet)."""
+    if key is not None:
+        (tmp_path / "klaviyo.key").write_text(key + "\n")
+    path = tmp_path / "c.yml"
+    path.write_text(
+        "vendors:\n  - name: klaviyo\n    kind: klaviyo\n    accounts:\n"
+        "      - name: main\n        api_key_file: klaviyo.key\n"
+    )
+    return path
+
+
 def test_config_check_ok(tmp_path):
     path = tmp_path / "c.yml"
     path.write_text(
@@ -57,7 +72,51 @@ def test_config_check_ok(tmp_path):
         f"      - name: main\n        api_key_env: {KEY_ENV}\n"
     )
     result = run_cli("--config.check", f"--config.file={path}", env={KEY_ENV: TEST_KEY})
-    assert (result.returncode, result.stdout) == (0, f"{path}: OK (1 vendors, 1 accounts)\n")
+    assert (result.returncode, result.stdout) == (0, f"{path}: OK (1 vendor, 1 account)\n")
+
+
+def test_config_check_structure_reads_no_key(tmp_path):
+    path = _key_file_config(tmp_path, key=None)
+    result = run_cli("--config.check=structure", f"--config.file={path}")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"{path}: structure and budget OK (1 vendor, 1 account; keys not read)\n",
+        "",
+    )
+    # The same file, all checks: the key file is missing.
+    result = run_cli("--config.check", f"--config.file={path}")
+    assert result.returncode == 2
+    assert f"cannot read {tmp_path / 'klaviyo.key'}" in result.stderr
+
+
+def test_config_check_structure_still_refuses_a_budget_overrun(tmp_path):
+    path = _key_file_config(tmp_path, key=None)
+    path.write_text(
+        path.read_text().replace(
+            "kind: klaviyo\n", "kind: klaviyo\n    intervals: {accounts: 5s}\n"
+        )
+    )
+    result = run_cli("--config.check=structure", f"--config.file={path}")
+    assert result.returncode == 2
+    assert "vendors[0].intervals.accounts: every 5s is 12.00 calls/min" in result.stderr
+
+
+def test_config_check_keys_reads_and_shape_checks_each_key(tmp_path):
+    path = _key_file_config(tmp_path, key=TEST_KEY)
+    result = run_cli("--config.check=keys", f"--config.file={path}")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"{path}: keys OK (1 key read: 1 file, 0 environment variables)\n",
+        "",
+    )
+    # A Klaviyo public key (site id) in the file: refused, without echoing it.
+    (tmp_path / "klaviyo.key").write_text("AbC123\n")
+    result = run_cli("--config.check=keys", f"--config.file={path}")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"saas-exporter: invalid config {path}:\n  vendors[0].accounts[0].api_key_file: "
+    )
+    assert "AbC123" not in result.stderr
 
 
 def test_bad_config_is_refused_at_start_with_paths(tmp_path):
@@ -101,10 +160,18 @@ def wait_ready(url: str, proc: subprocess.Popen, limit: float = 10.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_metrics():
-    port = free_port()
+def demo_run():
+    """`saas-exporter demo` on free ports: its banner, the exporter's and the app's
+    metrics."""
+    port, simulator, app = free_port(), free_port(), free_port()
     proc = subprocess.Popen(
-        [*EXE, "--demo", f"--web.listen-address=127.0.0.1:{port}"],
+        [
+            *EXE,
+            "demo",
+            f"--web.listen-address=127.0.0.1:{port}",
+            f"--simulator.listen-address=127.0.0.1:{simulator}",
+            f"--app.listen-address=127.0.0.1:{app}",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,15 +179,78 @@ def demo_metrics():
     try:
         wait_ready(f"http://127.0.0.1:{port}", proc)
         text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        banner = proc.stdout.readline()
+        banner = [proc.stdout.readline() for _ in range(5)]
+        app_text = httpx.get(f"http://127.0.0.1:{app}/metrics").text
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(10)
     assert code == 0
-    assert banner.startswith(
-        f"demo: exporter on http://127.0.0.1:{port}/metrics, simulator on http://127.0.0.1:"
+    return {"metrics": text, "banner": banner, "app": app_text, "ports": (port, simulator, app)}
+
+
+@pytest.fixture(scope="module")
+def demo_metrics(demo_run):
+    return demo_run["metrics"]
+
+
+def test_demo_prints_where_each_piece_listens(demo_run):
+    port, simulator, app = demo_run["ports"]
+    assert demo_run["banner"] == [
+        f"demo: exporter on http://127.0.0.1:{port}/metrics, simulator on "
+        f"http://127.0.0.1:{simulator}, application on http://127.0.0.1:{app}; Ctrl-C stops it.\n",
+        f"  exporter    http://127.0.0.1:{port}/            landing page: every vendor and "
+        "account at a glance\n",
+        f"              http://127.0.0.1:{port}/metrics     http://127.0.0.1:{port}/health\n",
+        f"  simulator   http://127.0.0.1:{simulator}/-/scenario  Klaviyo, Clay and Acme, now in "
+        "'minor_incident'\n",
+        f"  application http://127.0.0.1:{app}/metrics     its in-app series; Klaviyo webhooks "
+        "at /webhooks/klaviyo\n",
+    ]
+
+
+def test_demo_application_serves_in_app_series(demo_run):
+    names = {line.split("{")[0] for line in demo_run["app"].splitlines() if line[:1] != "#"}
+    assert {
+        "saas_api_requests_total",
+        "saas_api_request_duration_seconds_bucket",
+        "saas_webhook_verifications_total",
+    } <= names
+
+
+def test_a_taken_port_is_named_and_exits_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run_cli(
+            "demo",
+            f"--simulator.listen-address=127.0.0.1:{port}",
+            f"--web.listen-address=127.0.0.1:{free_port()}",
+            f"--app.listen-address=127.0.0.1:{free_port()}",
+        )
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"saas-exporter demo: cannot listen on 127.0.0.1:{port} (simulator): "
+        "Address already in use\n",
     )
-    return text
+
+
+def test_demo_print_config_is_a_config_the_exporter_accepts(tmp_path):
+    result = run_cli("demo", "--print-config", "--simulator.listen-address=127.0.0.1:9999")
+    assert result.returncode == 0
+    path = tmp_path / "demo.yml"
+    path.write_text(result.stdout)
+    data = yaml.safe_load(result.stdout)
+    assert [v["api_url"] for v in data["vendors"]] == [
+        "http://127.0.0.1:9999",
+        "http://127.0.0.1:9999/clay/public/v0",
+        "http://127.0.0.1:9999/acme",
+    ]
+    # Its keys are the demo's, from the environment, as its header says.
+    exports = result.stdout.splitlines()[2].removeprefix("#   export ").split()
+    env = dict(item.split("=", 1) for item in exports)
+    checked = run_cli("--config.check", f"--config.file={path}", env=env)
+    assert (checked.returncode, checked.stdout) == (0, f"{path}: OK (3 vendors, 3 accounts)\n")
 
 
 def test_demo_serves_every_series(demo_metrics):
@@ -141,10 +271,3 @@ def test_promtool_check_metrics_reports_nothing_on_the_demo(demo_metrics):
         timeout=30,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-
-
-def test_dockerfile_uses_the_same_entrypoint_and_liveness():
-    dockerfile = (Path(__file__).parent.parent / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["saas-exporter"]' in dockerfile
-    assert "USER 65534" in dockerfile
-    assert "/-/healthy" in dockerfile

@@ -3,6 +3,7 @@
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from saas_exporter.buildinfo import build_info
 from saas_exporter.collector import SaasCollector
 from saas_exporter.probes import FAILURE_REASONS, targets_for
 from saas_exporter.probes.result import (
@@ -74,7 +75,9 @@ def test_before_any_probe_only_counters_and_static_info_exist():
         )
         == 1
     )
-    assert value(found, "saas_exporter_build_info", version="0.1.0") == 1
+    built = build_info()
+    build_labels = {"version": "0.1.0", "revision": built.revision, "build_date": built.build_date}
+    assert value(found, "saas_exporter_build_info", **build_labels) == 1
     assert value(found, "saas_exporter_config_info", vendors="1", accounts="1") == 1
     assert value(found, "saas_probe_interval_seconds", **probe_labels(PROF)) == 30
 

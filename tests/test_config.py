@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from saas_exporter.config import ConfigError, load_config, load_config_data
+from saas_exporter.config import ConfigError, ResponseLimits, load_config, load_config_data
 from saas_exporter.redaction import redact
 from tests.conftest import KEY_ENV, TEST_KEY, config_problems
 
@@ -307,3 +307,34 @@ def test_key_file_permissions_are_not_required_for_start(tmp_path):
         {"vendors": [vendor(accounts=[{"name": "a", "api_key_file": str(key)}])]}, {}
     )
     assert config.vendors[0].accounts[0].api_key == TEST_KEY
+
+
+def test_response_limits_have_sane_defaults_and_read_sizes():
+    default = load_config_data({"vendors": [vendor()]}, ENV)
+    assert default.limits == ResponseLimits()
+    assert (default.limits.max_body_bytes, default.limits.max_header_bytes) == (1 << 20, 65536)
+    glob = {
+        "limits": {
+            "max_body_bytes": "4MiB",
+            "max_header_bytes": 32768,
+            "max_components": 2000,
+            "max_incidents": 20,
+            "max_label_length": 128,
+        }
+    }
+    config = load_config_data({"global": glob, "vendors": [vendor()]}, ENV)
+    expected = ResponseLimits(4 << 20, 32768, 2000, 20, 128)
+    assert config.limits == expected
+    assert config.vendors[0].limits == expected
+
+
+def test_limits_past_what_the_exporter_can_honour_are_refused():
+    glob = {"limits": {"max_header_bytes": "1MiB", "max_body_bytes": "4GiB", "bogus": 1}}
+    assert problems({"global": glob, "vendors": [vendor()]}) == [
+        "global.limits: Additional properties are not allowed ('bogus' was unexpected)"
+    ]
+    del glob["limits"]["bogus"]
+    assert problems({"global": glob, "vendors": [vendor()]}) == [
+        "global.limits.max_header_bytes: 1MiB is over the most the exporter can honour (100 KiB)",
+        "global.limits.max_body_bytes: 4GiB is over the most the exporter can honour (1048576 KiB)",
+    ]

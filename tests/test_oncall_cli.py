@@ -14,7 +14,7 @@ from saas_exporter.oncall import bundle, commands, postmortem, preflight, triage
 from tests.oncall_support import run_command, write_config
 
 DEAD = "http://127.0.0.1:9"  # nothing listens on the loopback discard port
-SUBCOMMANDS = ["simulate", "preflight", "triage", "bundle", "postmortem"]
+SUBCOMMANDS = ["demo", "simulate", "healthcheck", "preflight", "triage", "bundle", "postmortem"]
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -127,8 +127,12 @@ def test_bundle_json_report(tmp_path):
     )
     assert [i["file"] for i in report["items"] if i["ok"]] == ["config.yaml", "versions.json"]
     failed = [i for i in report["items"] if not i["ok"]]
-    assert len(failed) == 18  # buildinfo, 15 key series, 2 status page documents
-    assert err.count("saas-exporter bundle: not collected: ") == 18
+    assert len(failed) == 17  # buildinfo, 15 key series, the status page
+    assert err.count("saas-exporter bundle: not collected: ") == 17
+    assert failed[-1]["source"] == f"GET {DEAD}"
+    assert failed[-1]["error"].startswith(
+        f"GET {DEAD}/api/v2/summary.json: ConnectError: [Errno 111] Connection refused"
+    )
     with tarfile.open(target) as tar:
         (member,) = [m for m in tar.getmembers() if m.name.endswith("/manifest.json")]
         manifest = json.loads(tar.extractfile(member).read())

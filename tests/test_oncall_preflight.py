@@ -13,6 +13,11 @@ from saas_exporter.oncall import preflight
 from tests.oncall_support import run_command, write_config
 
 STATUS = "/status/klaviyo/api/v2/summary.json"
+# The status-page probe also reads the page's announced maintenances.
+MAINTENANCE_FEED = {
+    "/status/klaviyo/api/v2/scheduled-maintenances/upcoming.json": 1,
+    "/status/klaviyo/api/v2/scheduled-maintenances/active.json": 1,
+}
 
 
 def at(day: str) -> float:
@@ -45,16 +50,21 @@ def test_all_pass_exit_0_and_each_endpoint_called_once(config, simulator):
     assert checks(out) == {
         ("", "config"): (
             "pass",
-            f"{config}: valid; 1 vendors, 1 accounts, keys from files or the environment only",
+            f"{config}: valid; 1 vendor, 1 account, keys from files or the environment only",
         ),
         ("", "status page"): ("pass", "none: All Systems Operational"),
         ("", "revision"): ("pass", "2026-07-15: stable until 2027-07-15, retires on 2028-07-15"),
         ("main", "key source"): ("pass", f"{key_file} (mode 0600)"),
         ("main", "authentication"): ("pass", "account DEMO01 (as expected)"),
         ("main", "scopes"): ("pass", "granted: accounts:read, profiles:read"),
-        ("main", "rate-limit headroom"): ("pass", "74 of 75 left in the 1s window"),
+        ("main", "rate-limit headroom"): ("pass", "74 of 75 left in the per-second window"),
     }
-    assert simulator.request_counts() == {"/api/accounts/": 1, "/api/profiles/": 1, STATUS: 1}
+    assert simulator.request_counts() == {
+        "/api/accounts/": 1,
+        "/api/profiles/": 1,
+        STATUS: 1,
+        **MAINTENANCE_FEED,
+    }
 
 
 def test_text_output(config):
@@ -105,7 +115,8 @@ def test_text_output(config):
             "rate-limit headroom",
             (
                 "warn",
-                "2 of 75 left in the 1s window (below 10%): something else is spending the budget",
+                "2 of 75 left in the per-second window (below 10%): something else is "
+                "spending the budget",
             ),
             3,
         ),

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from saas_exporter.oncall import bundle, postmortem, triage
+from saas_exporter.oncall.bundle_evidence import KEY_SERIES
 from saas_exporter.oncall.prometheus_evidence import INAPP_ERRORS
 from tests.oncall_support import APP_HEADERS, KEY, Lab, run_command, wait_until, write_config
 
@@ -216,7 +217,7 @@ def test_vendor_incident_postmortem_and_bundle(lab, tmp_path):
             "statuspage/klaviyo/incidents.json",
             "prometheus/buildinfo.json",
         ]
-        + [f"prometheus/{name}.json" for name in bundle.KEY_SERIES]
+        + [f"prometheus/{name}.json" for name in KEY_SERIES]
     )
     alerts = json.loads(members["prometheus/alerts.json"])
     firing = {

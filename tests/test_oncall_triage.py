@@ -32,18 +32,24 @@ def config(tmp_path, simulator):
     [
         ("healthy", "monitor", 0, [], []),
         ("minor_incident", "monitor", 0, [], []),
-        ("auth_failure", "integration", 1, ["auth"], ["401/403: authentication or scope"]),
-        ("forbidden", "integration", 1, ["forbidden"], ["401/403: authentication or scope"]),
-        ("rate_limited", "integration", 1, ["throttled"], ["429: rate limited"]),
-        ("outage_5xx", "integration", 1, ["server_error"], ["5xx: vendor server errors"]),
+        ("auth_failure", "integration", 1, ["auth"], ["401/403, authentication"]),
+        ("forbidden", "integration", 1, ["forbidden"], ["401/403, authentication"]),
+        ("rate_limited", "integration", 1, ["throttled"], ["429, rate limited"]),
+        ("outage_5xx", "integration", 1, ["server_error"], ["500/503, vendor errors"]),
         (
             "cloudflare_challenge",
             "integration",
             1,
             ["cloudflare_challenge"],
-            ["Cloudflare challenge"],
+            ["Cloudflare bot challenge"],
         ),
-        ("vendor_incident", "vendor_incident", 4, ["server_error"], ["5xx: vendor server errors"]),
+        (
+            "vendor_incident",
+            "vendor_incident",
+            4,
+            ["server_error"],
+            ["500/503, vendor errors", "Vendor incident"],
+        ),
     ],
 )
 def test_branches_live(config, simulator, scenario, branch, code, kinds, action_titles):
@@ -115,7 +121,7 @@ def test_account_mismatch(tmp_path, simulator):
         "integration",
         ["account_mismatch"],
     )
-    assert [a["title"] for a in report["actions"]] == ["Account mismatch"]
+    assert [a["title"] for a in report["actions"]] == ["Key answers for another account"]
 
 
 def test_connection_errors_are_the_network_branch(tmp_path, simulator):
@@ -149,6 +155,11 @@ def test_unreachable_status_page_is_our_infrastructure(tmp_path, simulator):
     assert report["steps"][1]["question"] == "Our side healthy?"
     assert report["steps"][1]["because"].startswith(
         "the status page cannot be reached from here (connection: ConnectError: "
+    )
+    assert [a["title"] for a in report["actions"]] == ["Monitoring gap"]
+    assert report["actions"][0]["steps"][0] == (
+        "Check the exporter's process and its `/metrics` page, and Prometheus's target page "
+        "for the job."
     )
 
 
@@ -260,7 +271,7 @@ def test_text_report(config, simulator):
         "    main/accounts: FAIL throttled: 429: Request was throttled. Expected available "
         "in 30 seconds."
     ) in lines
-    assert "    429: rate limited" in lines
+    assert "    429, rate limited" in lines
     assert lines[-1] == (
         "  Next: Check our credentials and config: the key, its scopes, the account, the revision."
     )

@@ -54,7 +54,7 @@ def test_selectors_are_rendered_from_the_catalog():
         "edge_reasons": "cloudflare_challenge",
         "throttled_reasons": "throttled",
         "billing_reasons": "credits_exhausted",
-        "server_side_reasons": "server_error|invalid_response",
+        "server_side_reasons": "server_error|invalid_response|too_large",
         "unexpected_reasons": "client_error",
         "no_answer_reasons": "timeout|connection|tls",
     }
@@ -78,7 +78,8 @@ def test_a_new_kind_s_probes_reach_the_rules(document, schema):
     assert 'probe=~"api|orders|profiles"' in headroom
     # A new no-answer reason joins the unreachable alert and its cause rule.
     [unreachable] = rule_exprs(files, "SaasProbeUnreachable")
-    assert 'reason=~"server_error|invalid_response|timeout|connection|tls|dns"' in unreachable
+    reasons = "server_error|invalid_response|too_large|timeout|connection|tls|dns"
+    assert f'reason=~"{reasons}"' in unreachable
     assert 'reason=~"timeout|connection|tls|dns"' in unreachable
     assert table.probes_for(table.alert("SaasProbeHighLatency"), table.vendor("shopify")) == (
         "orders",

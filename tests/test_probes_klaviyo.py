@@ -205,7 +205,7 @@ def test_recorded_429_is_throttled_with_retry_after(httpserver):
             {},
             "text/html",
             "invalid_response",
-            "200: expected a JSON:API document (an object)",
+            "200: body is not JSON",
         ),
         (
             "accounts",

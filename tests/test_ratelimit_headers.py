@@ -82,14 +82,17 @@ def test_no_headers_is_normal():
     [
         (
             {"ratelimit-limit": "lots"},
-            "ratelimit-limit: expected a limit as a non-negative number, got 'lots'",
+            'ratelimit-limit: expected a limit, or a quoted policy name like "default";q=100;'
+            "w=60, got 'lots'",
         ),
         (
             {"ratelimit-limit": "10;w=abc"},
-            "ratelimit-limit: expected a window length in seconds as a non-negative number, "
-            "got 'abc'",
+            "ratelimit-limit: expected w= (window) as whole seconds above 0, got 'abc'",
         ),
-        ({"ratelimit-limit": "10;w"}, "ratelimit-limit: expected key=value parameters, got 'w'"),
+        (
+            {"ratelimit-limit": "10;w"},
+            "ratelimit-limit: expected w= (window) as whole seconds above 0, got 'True'",
+        ),
         (
             {"ratelimit-remaining": "-1"},
             "ratelimit-remaining: expected remaining as a non-negative number, got '-1'",
@@ -99,12 +102,33 @@ def test_no_headers_is_normal():
             "ratelimit-reset: expected reset seconds as a non-negative number, got ''",
         ),
         (
-            {"ratelimit": "limit=10; remaining"},
-            "ratelimit: expected limit as a non-negative number, got '10; remaining'",
+            {"ratelimit": "limit=ten, remaining=5"},
+            "ratelimit: expected limit as a non-negative number, got 'ten'",
         ),
         (
             {"ratelimit-policy": '"steady";w=60'},
-            'ratelimit-policy: expected a q= quota on policy "steady"',
+            "ratelimit-policy: expected a q= quota on policy 'steady'",
+        ),
+        # A 309-digit window once overflowed to a crash; Structured Fields cap at 15.
+        (
+            {"ratelimit-policy": "1;w=" + "9" * 309},
+            "ratelimit-policy: not a structured list (Integer too long), got "
+            "'1;w=" + "9" * 56 + "...'",
+        ),
+        # Draft 10: a policy name is a quoted String and r= is required.
+        (
+            {"ratelimit": "quota;t=1"},
+            'ratelimit: expected items like "default";r=50;t=30 (a quoted policy name and '
+            "r= remaining), got 'quota;t=1'",
+        ),
+        (
+            {"ratelimit-policy": "quota;q=10;w=60"},
+            'ratelimit-policy: expected a limit, or a quoted policy name like "default";q=100;'
+            "w=60, got 'quota'",
+        ),
+        (
+            {"ratelimit-remaining": "1e400"},
+            "ratelimit-remaining: expected remaining as a non-negative number, got '1e400'",
         ),
     ],
 )
@@ -128,3 +152,24 @@ def test_one_bad_header_does_not_hide_the_others():
     assert parsed.info.remaining is None
     assert parsed.info.reset_seconds == 2.0
     assert [i.header for i in parsed.invalid] == ["ratelimit-remaining"]
+
+
+def test_draft_10_fields_with_partition_keys_and_units():
+    parsed = parse(
+        {
+            "RateLimit-Policy": '"peruser";q=65535;qu="content-bytes";w=10;pk=:sdfjLJUOUH==:',
+            "RateLimit": '"default";r=999;pk=:dHJpYWwxMjEzMjM=:, "burst";r=3;t=7',
+        }
+    )
+    assert parsed.info.limits == {"10": 65535.0}
+    assert (parsed.info.remaining, parsed.info.reset_seconds) == (3.0, 7.0)
+    assert parsed.invalid == ()
+
+
+def test_windows_past_the_cap_are_dropped_and_flagged():
+    policies = ", ".join(f'"p{i}";q={i};w={i}' for i in range(1, 13))
+    parsed = parse({"ratelimit-policy": policies})
+    assert list(parsed.info.limits) == [str(i) for i in range(1, 9)]
+    assert [i.message for i in parsed.invalid] == [
+        "ratelimit-policy: 4 window(s) past the first 8 dropped"
+    ]

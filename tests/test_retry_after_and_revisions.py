@@ -57,3 +57,43 @@ def test_bad_revision():
         ValueError, match=r"expected a revision like 2026-07-15 \(optionally .pre\), got 'v3'"
     ):
         revision_lifecycle("v3")
+
+
+# RFC 9110 section 5.6.7: a recipient MUST accept all three HTTP-date forms.
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 26 Oct 2026 07:34:50 GMT",  # IMF-fixdate
+        "Monday, 26-Oct-26 07:34:50 GMT",  # RFC 850
+        "Mon Oct 26 07:34:50 2026",  # asctime (UTC)
+    ],
+)
+def test_retry_after_in_every_http_date_form(value):
+    assert parse_retry_after(value, NOW) == 90.0
+
+
+def test_asctime_with_a_one_digit_day_as_rfc_9110_spells_it():
+    # The sample from issue 12: a space-padded day.
+    then = parse_retry_after("Mon Jun  3 11:30:12 2019", NOW)
+    assert then == 0.0  # in the past: retry now
+    assert parse_retry_after("Thu Nov  5 07:33:20 2026", NOW) == 10 * 86400.0
+
+
+def test_rfc_850_year_more_than_50_years_ahead_is_in_the_past():
+    # 2026 + 50 = 2076: "77" is 1977, "76" is 2076 (RFC 9110's rule for two-digit years).
+    assert parse_retry_after("Sunday, 06-Nov-77 08:49:37 GMT", NOW) == 0.0
+    assert parse_retry_after("Friday, 06-Nov-76 08:49:37 GMT", NOW) > 49 * 365 * 86400
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "99999999999", "00000000000000000000003"])
+def test_huge_delays_are_finite_and_capped_at_2_pow_31(value):
+    expected = 3.0 if value.endswith("3") else 2.0**31
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["Mon, 30 Feb 2026 07:34:50 GMT", "Mon Oct 26 25:34:50 2026", "²", "١٢"]
+)
+def test_impossible_dates_and_non_ascii_digits_are_refused(value):
+    with pytest.raises(ValueError, match="retry-after: expected delay-seconds"):
+        parse_retry_after(value, NOW)

@@ -10,7 +10,7 @@ from saas_exporter.config import load_config_data
 from saas_exporter.probes import ProbeResult, targets_for
 from saas_exporter.scheduler import Scheduler, next_due, startup_offsets
 from saas_exporter.state import ResultStore
-from tests.conftest import klaviyo_config
+from tests.conftest import KEY_ENV, klaviyo_config
 
 PROF = ("klaviyo", "main", "profiles")
 
@@ -69,7 +69,6 @@ def test_retry_after_blocks_the_endpoint_and_counts_skips():
     scheduler, store, calls = make(lambda t: throttled, clock)
     asyncio.run(scheduler.run_target(PROF))
     assert scheduler.not_before[PROF] == clock.now + 120
-    assert scheduler.due[PROF] == clock.now + 120
     clock.now += 60  # a run attempted before Retry-After passes is skipped
     assert asyncio.run(scheduler.run_target(PROF)) is None
     assert calls == [PROF]
@@ -77,6 +76,48 @@ def test_retry_after_blocks_the_endpoint_and_counts_skips():
     clock.now += 60
     asyncio.run(scheduler.run_target(PROF))
     assert calls == [PROF, PROF]
+
+
+def test_every_interval_inside_a_retry_after_wait_counts_one_skip():
+    # The README: saas_probe_skipped_total counts the runs the wait replaced. With a
+    # 30 s (+-10%) interval and a 100 s Retry-After, the target wakes about every 30 s,
+    # skips three times, and runs again once the 100 s have passed.
+    clock = FakeClock()
+    start = clock.now
+    throttled = ProbeResult(
+        False, 0.05, clock.now, 429, failure_reason="throttled", retry_after_seconds=100
+    )
+    scheduler, store, calls = make(lambda t: throttled, clock)
+    asyncio.run(scheduler.run_target(PROF))
+    wakes = []
+    while len(calls) < 2:
+        clock.now = scheduler.due[PROF]
+        wakes.append(round(clock.now - start))
+        asyncio.run(scheduler.run_target(PROF))
+    assert store.get(PROF).skipped == 3
+    assert wakes[-1] == 100  # the run itself: exactly when the wait ends
+    assert all(27 <= b - a <= 33 for a, b in zip([0, *wakes[:2]], wakes[:3], strict=True))
+
+
+def test_a_probe_that_raises_records_a_failure_over_the_previous_success():
+    clock = FakeClock()
+    outcomes = iter([ProbeResult(True, 0.1, clock.now, 200)])
+
+    def results(target):
+        for outcome in outcomes:
+            return outcome
+        raise RecursionError("maximum recursion depth exceeded")
+
+    scheduler, store, _ = make(results, clock)
+    asyncio.run(scheduler.run_target(PROF))
+    assert store.get(PROF).last.success
+    result = asyncio.run(scheduler.run_target(PROF))
+    assert (result.success, result.failure_reason) == (False, "invalid_response")
+    assert result.error == (
+        "the probe could not read the answer (RecursionError: maximum recursion depth exceeded)"
+    )
+    assert store.get(PROF).last is result
+    assert store.get(PROF).failures["invalid_response"] == 1
 
 
 def test_retry_after_is_capped_at_15_minutes():
@@ -201,3 +242,33 @@ def test_requests_in_flight_never_exceed_max_concurrency():
     scheduler = Scheduler(targets, store, run_probe, 8, clock, random.Random(1))
     asyncio.run(scheduler.run_all_once())
     assert (len(targets), peak, store.all_probed()) == (400, 8, True)
+
+
+def test_a_reload_keeps_kept_targets_schedules_and_staggers_added_ones():
+    clock = FakeClock()
+    scheduler, store, _ = make(ok(clock), clock)
+    asyncio.run(scheduler.run_all_once())
+    kept_due = dict(scheduler.due)
+    two = klaviyo_config(
+        "http://vendor.test",
+        None,  # the status page goes
+        vendor={
+            "accounts": [
+                {"name": "main", "api_key_env": KEY_ENV},
+                {"name": "second", "api_key_env": KEY_ENV},
+            ]
+        },
+    )
+    targets = targets_for(two)
+    clock.now += 100
+    scheduler.set_targets(targets, startup_spread=10.0)
+    store.set_targets(targets)
+    assert set(scheduler.targets) == {t.key for t in targets}
+    assert ("klaviyo", "", "statuspage") not in scheduler.due
+    for key in (("klaviyo", "main", "accounts"), PROF):
+        assert scheduler.due[key] == kept_due[key]  # no extra run because of the reload
+        assert store.get(key).runs == 1  # counters continue
+    added = [("klaviyo", "second", "accounts"), ("klaviyo", "second", "profiles")]
+    assert [scheduler.due[k] for k in added] == [clock.now, clock.now + 0.05]
+    assert [store.get(k).runs for k in added] == [0, 0]
+    assert ("klaviyo", "", "statuspage") not in store.states()

@@ -128,7 +128,12 @@ def test_requests_are_counted_and_reset(simulator):
     probe(simulator, "accounts")
     probe(simulator, "statuspage")
     counts = httpx.get(f"{simulator.base_url}/-/requests").json()
-    assert counts == {"/api/accounts/": 2, "/status/klaviyo/api/v2/summary.json": 1}
+    assert counts == {
+        "/api/accounts/": 2,
+        "/status/klaviyo/api/v2/summary.json": 1,
+        "/status/klaviyo/api/v2/scheduled-maintenances/upcoming.json": 1,
+        "/status/klaviyo/api/v2/scheduled-maintenances/active.json": 1,
+    }
     httpx.post(f"{simulator.base_url}/-/requests/reset")
     assert httpx.get(f"{simulator.base_url}/-/requests").json() == {}
 

@@ -64,7 +64,7 @@ def test_text_format_is_clean_for_promtool(exporter):
     headers, body = raw_get(f"{exporter}/probe/metrics", **{"Accept-Encoding": "identity"})
     assert headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert "content-encoding" not in headers
-    assert b'saas_exporter_build_info{version="' in body
+    assert b'saas_exporter_build_info{build_date="' in body
     check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     assert (check.returncode, check.stdout, check.stderr) == (0, b"", b"")
 

@@ -109,7 +109,7 @@ def test_basic_auth_over_tls(pki, basic_auth_exporter):
         ok = https.get(f"{url}/metrics", auth=("prometheus", PASSWORD))
         assert ok.status_code == 200
         assert ok.headers["x-content-type-options"] == "nosniff"
-        assert 'saas_exporter_build_info{version="' in ok.text
+        assert 'saas_exporter_build_info{build_date="' in ok.text
         # The kubelet and a Docker HEALTHCHECK reach these without credentials.
         healthy = https.get(f"{url}/-/healthy")
         assert (healthy.status_code, healthy.text) == (200, "OK\n")

@@ -142,3 +142,66 @@ def test_asgi_awaits_an_async_handler(registry, verifier):
     body = delivery_body(["evt-7"])
     assert asgi_post(asgi_app(verifier, handler), body, signed_headers(body)) == (200, "verified\n")
     assert seen == ["evt-7"]
+
+
+def chunked_environ(body: bytes, headers: dict[str, str], terminated: bool) -> dict:
+    """A chunked request as a WSGI server hands it over: no CONTENT_LENGTH; a server that
+    de-chunks says so with wsgi.input_terminated."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": io.BytesIO(body),
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+    }
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    return environ
+
+
+def call_wsgi(app, environ) -> tuple[str, str]:
+    status = []
+    payload = b"".join(app(environ, lambda s, h: status.append(s)))
+    return status[0], payload.decode()
+
+
+def test_wsgi_reads_a_dechunked_request(registry, verifier):
+    body = delivery_body(["evt-9"])
+    environ = chunked_environ(body, signed_headers(body), terminated=True)
+    handled = Handled()
+    assert call_wsgi(wsgi_app(verifier, handled), environ) == ("200 OK", "verified\n")
+    assert handled.event_ids == ["evt-9"]
+
+
+def test_wsgi_chunked_request_without_dechunking_is_411_not_a_forgery(registry, verifier):
+    # A genuine delivery used to read as an empty body, so it failed as a forgery (401).
+    body = delivery_body(["evt-9"])
+    environ = chunked_environ(body, signed_headers(body), terminated=False)
+    status, text = call_wsgi(wsgi_app(verifier, Handled()), environ)
+    assert status == "411 Length Required"
+    assert text == (
+        "body: chunked, and this WSGI server does not de-chunk it (no wsgi.input_terminated); "
+        "send Content-Length or use a server that does\n"
+    )
+    assert verifications(registry)["invalid_signature"] == 0
+    assert verifications(registry)["malformed"] == 1
+
+
+@pytest.mark.parametrize(("make_app", "post"), ADAPTERS)
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "body is nested deeper than 64 levels"),
+        (
+            b'{"data": [], "n": ' + b"7" * 5000 + b"}",
+            "body has a number of 5000 characters (at most 40)",
+        ),
+    ],
+)
+def test_hostile_signed_bodies_are_400_and_counted_never_500(
+    registry, verifier, make_app, post, body, reason
+):
+    status, text = post(make_app(verifier, Handled()), body, signed_headers(body))
+    assert (status, text) == (400, reason + "\n")
+    assert verifications(registry)["malformed"] == 1

@@ -402,3 +402,26 @@ def test_verifiers_share_a_registry(registry, clock):
     second.verify(signed_headers(body), body)
     assert verifications(registry, "klaviyo") == counted(valid=1.0)
     assert verifications(registry, "clay") == counted(invalid_signature=1.0)
+
+
+def test_a_replay_after_its_id_was_dropped_early_is_refused_not_accepted(registry, clock):
+    # A full window drops the oldest ids early; a replay of a dropped event inside the
+    # tolerance must not pass as new.
+    window = ReplayWindow(ttl_seconds=600, max_entries=3)
+    verifier = KlaviyoWebhookVerifier(SECRET, registry=registry, clock=clock, replay_window=window)
+    first = delivery_body(["evt-0"], sent_at=clock.now - 10)
+    assert verifier.verify(signed_headers(first), first).accepted
+    flood = delivery_body([f"evt-{i}" for i in range(1, 4)], sent_at=clock.now - 5)
+    assert verifier.verify(signed_headers(flood), flood).accepted
+    assert window.forgotten_until == clock.now - 10
+
+    outcome = verifier.verify(signed_headers(first), first)
+
+    assert outcome.result is VerificationResult.STALE
+    assert outcome.reason == (
+        "body field meta.timestamp is not after the newest delivery the duplicate window "
+        "had to forget (it is full); a replay could not be told apart"
+    )
+    # New deliveries still pass.
+    fresh = delivery_body(["evt-new"], sent_at=clock.now)
+    assert verifier.verify(signed_headers(fresh), fresh).accepted

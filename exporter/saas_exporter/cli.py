@@ -10,17 +10,29 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from . import __version__
 from .config import ConfigError, load_config
+from .config_check import CHECKS, check_config
+from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .web import parse_listen_address
+from .web.healthcheck import add_healthcheck
 from .web.options import add_web_flags, web_options
 from .web.webconfig import WebConfigError
 
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's version action, but reads the build info only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .buildinfo import build_info
+
+        print(build_info().text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config.check",
         dest="exporter_config_check",
-        action="store_true",
-        help="validate the config (and load the keys), then exit",
+        nargs="?",
+        const="all",
+        choices=CHECKS,
+        metavar="WHAT",
+        help="validate the config, then exit 0 (valid) or 2: `all` (the default: structure, "
+        "budget and keys), `structure` (structure and budget, no key read: for CI), `keys` "
+        "(only read and shape-check each account's key)",
     )
     parser.add_argument(
         "--web.listen-address",
@@ -57,32 +74,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         dest="exporter_demo",
         action="store_true",
-        help="probe the built-in simulator (no key, no network)",
+        help="run the demo as `saas-exporter demo` does, on this address and web options, "
+        "with the simulator and the application on free ports",
     )
     add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"saas-exporter {__version__}",
-        help="print the version and exit",
+        action=_VersionAction,
+        nargs=0,
+        help="print the version, revision and build date, and exit",
     )
     commands = parser.add_subparsers(dest="command", title="commands", metavar="<command>")
+    add_demo_command(commands)
     _add_simulate(commands)
+    add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
     return parser
 
 
-def _wait_for_signal(stop: Callable[[], None]) -> None:
+def wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
+    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
     done = threading.Event()
 
     def handle(signum, _frame):
         log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
         done.set()
 
+    def handle_hup(_signum, _frame):
+        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
+        assert reload is not None
+        threading.Thread(target=reload, name="reload", daemon=True).start()
+
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+    if reload is not None:
+        signal.signal(signal.SIGHUP, handle_hup)
     done.wait()
     stop()
 
@@ -107,29 +135,31 @@ def run_exporter(args: argparse.Namespace) -> int:
 
     raise_open_files_limit()
 
-    simulator = None
     if args.exporter_demo:
-        from .demo import DEMO_START_SCENARIO, demo_config
-        from .simulator import start_simulator
+        # `saas-exporter demo` on this address and web options, the simulator and the
+        # application on free ports: several can run at once (tests, benchmarks).
+        from .demo.command import serve
+        from .demo.stack import DemoSpec
 
-        simulator, _ = start_simulator("127.0.0.1", 0)
-        simulator.set_scenario_everywhere(DEMO_START_SCENARIO)
-        config = demo_config(simulator.base_url)
-    else:
-        path = args.exporter_config_file
-        try:
-            config = load_config(path)
-        except ConfigError as err:
-            print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
-            for problem in err.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return EXIT_CONFIG
-        if args.exporter_config_check:
-            accounts = sum(len(v.accounts) for v in config.vendors)
-            print(f"{path}: OK ({len(config.vendors)} vendors, {accounts} accounts)")
-            return 0
+        free = ("127.0.0.1", 0)
+        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web))
+    path = args.exporter_config_file
+    if args.exporter_config_check:
+        return check_config(path, args.exporter_config_check)
     try:
-        runtime = ExporterRuntime(config, listen, web=web)
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        runtime = ExporterRuntime(
+            config,
+            listen,
+            web=web,
+            load_config=lambda: load_config(path),
+        )
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
@@ -137,22 +167,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         )
         return 1
     runtime.start()
-    if simulator is not None:
-        sim = simulator.base_url
-        print(
-            f"demo: exporter on {runtime.url}{web.telemetry_path}, simulator on {sim}\n"
-            f"demo: starting scenario {DEMO_START_SCENARIO!r}; switch with\n"
-            f'  curl -s -XPOST {sim}/-/scenario -d \'{{"scenario": "auth_failure"}}\'\n'
-            f"  (list: curl -s {sim}/-/scenario)",
-            flush=True,
-        )
-
-    def stop() -> None:
-        runtime.stop()
-        if simulator is not None:
-            simulator.shutdown()
-
-    _wait_for_signal(stop)
+    wait_for_signal(runtime.stop, runtime.reload)
     return 0
 
 
@@ -201,7 +216,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _wait_for_signal(server.shutdown)
+    wait_for_signal(server.shutdown)
     return 0
 
 

@@ -12,8 +12,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from . import __version__
+from .buildinfo import build_info
+from .catalog import STATUSPAGE_PROBE
 from .config import ExporterConfig
+from .maintenance_metrics import maintenance_families
 from .probes.result import COMPONENT_STATUSES, FAILURE_REASONS, IMPACTS, INDICATORS
 from .revisions import RevisionLifecycle, revision_lifecycle
 from .state import LATENCY_BUCKETS, ResultStore, TargetState
@@ -47,12 +49,16 @@ class SaasCollector(Collector):
         yield from self._ratelimit_families(states)
         yield from self._identity_families(states)
         yield from self._statuspage_families(states)
+        yield from maintenance_families(states)
 
     def _exporter_families(self) -> Iterator[Metric]:
+        built = build_info()
         build = GaugeMetricFamily(
-            "saas_exporter_build_info", "saas-exporter build.", labels=["version"]
+            "saas_exporter_build_info",
+            "saas-exporter build: version, source revision and build date (as --version).",
+            labels=["version", "revision", "build_date"],
         )
-        build.add_metric([__version__], 1)
+        build.add_metric([built.version, built.revision, built.build_date], 1)
         yield build
         info = GaugeMetricFamily(
             "saas_exporter_config_info",
@@ -78,8 +84,12 @@ class SaasCollector(Collector):
         for vendor in self.config.vendors:
             if not vendor.revision:
                 continue
-            life = revision_lifecycle(vendor.revision)
             revision.add_metric([vendor.name, vendor.revision], 1)
+            try:
+                life = revision_lifecycle(vendor.revision)
+            except ValueError:
+                # The config check refuses such a revision; a scrape must never fail on it.
+                continue
             deprecation.add_metric([vendor.name], RevisionLifecycle.timestamp(life.deprecated))
             retirement.add_metric([vendor.name], RevisionLifecycle.timestamp(life.retired))
         yield revision
@@ -266,7 +276,16 @@ class SaasCollector(Collector):
             "Scheduled maintenances in progress.",
             labels=["vendor"],
         )
+        dropped = CounterMetricFamily(
+            "saas_statuspage_items_dropped",
+            "Status-page components or incidents not kept, past global.limits.max_components "
+            "or max_incidents.",
+            labels=["vendor", "item"],
+        )
         for state in states:
+            if state.target.probe == STATUSPAGE_PROBE:
+                for item in ("component", "incident"):
+                    dropped.add_metric([state.target.vendor.name, item], state.dropped.get(item, 0))
             page = state.statuspage
             if page is None:
                 continue
@@ -286,4 +305,4 @@ class SaasCollector(Collector):
                     [vendor, inc.id, inc.name, inc.impact, inc.status, inc.url], 1
                 )
             maintenances.add_metric([vendor], page.active_maintenances)
-        yield from (indicator, components, incidents, incident_info, maintenances)
+        yield from (indicator, components, incidents, incident_info, maintenances, dropped)

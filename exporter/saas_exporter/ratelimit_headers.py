@@ -5,27 +5,42 @@ Formats read (every one is optional; missing headers are normal):
   ``ratelimit-limit: 75, 75;w=1, 750;w=60``, ``ratelimit-remaining: 72``,
   ``ratelimit-reset: 0``; ``ratelimit-policy: 75;w=1, 750;w=60``.
 - IETF draft 07 combined: ``ratelimit: limit=100, remaining=50, reset=5``.
-- IETF draft 08+ structured: ``ratelimit-policy: "burst";q=75;w=1, "steady";q=750;w=60``
-  and ``ratelimit: "steady";r=72;t=3``.
+- IETF draft 08-10 structured: ``ratelimit-policy: "burst";q=75;w=1, "steady";q=750;w=60``
+  and ``ratelimit: "steady";r=72;t=3`` (a quoted policy name; ``q`` and ``r`` required).
 - The de-facto ``x-ratelimit-limit/-remaining/-reset`` (reset may be a Unix time).
 - Vendor-specific names (the generic kind's ``api.ratelimit_headers``): a configured
   ``limit``/``remaining``/``reset`` header is read as the ``x-ratelimit-*`` one, and
   ``used_of_limit`` reads a ``used/limit`` pair such as Shopify's ``32/40``.
-A malformed header is reported by name and skipped; it never fails the probe.
+
+Every one of these is an HTTP Structured Field (RFC 9651) or a single number, so values
+go through ``http_sf``: numbers have at most 15 digits (no overflow, no infinity) and a
+malformed value is refused as a whole, as draft 10 requires ("Malformed RateLimit header
+fields MUST be ignored"). A refused header is reported by name and skipped; it never
+fails the probe, and nothing here raises.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import http_sf
+
+log = logging.getLogger(__name__)
 
 # A window we cannot attribute to a length (a bare limit with no policy).
 UNSPECIFIED_WINDOW = "unspecified"
 # x-ratelimit-reset values above this are Unix timestamps, not durations.
 _EPOCH_THRESHOLD = 1_000_000_000
-
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+# Each window is a label value of saas_ratelimit_limit: a vendor listing more policies
+# than this gets the first ones kept and the header flagged.
+MAX_WINDOWS = 8
+# How much of a refused value an error message repeats.
+_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -56,85 +71,105 @@ class _HeaderError(ValueError):
     pass
 
 
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
+
+
+def _structured(value: str, tltype: str) -> Any:
+    try:
+        return http_sf.parse(value.encode("latin-1"), tltype=tltype)
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError) as err:
+        reason = str(err).split(" at position")[0].rstrip(".")
+        raise _HeaderError(f"not a structured {tltype} ({reason}), got {_shown(value)}") from None
+
+
+def _count(value: Any, what: str) -> float:
+    """A non-negative Integer or Decimal (never a boolean, token or string)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
+        raise _HeaderError(f"expected {what} as a non-negative number, got {_shown(value)}")
+    return float(value)
+
+
 def _number(text: str, what: str) -> float:
-    text = text.strip()
-    if not _NUMBER.match(text):
-        raise _HeaderError(f"expected {what} as a non-negative number, got {text!r}")
-    return float(text)
+    """A header holding one number: ``72``, ``0.5``, ``1735689600``."""
+    if not text.strip():
+        raise _HeaderError(f"expected {what} as a non-negative number, got ''")
+    try:
+        value, _params = _structured(text, "item")
+    except _HeaderError:
+        raise _HeaderError(
+            f"expected {what} as a non-negative number, got {_shown(text.strip())}"
+        ) from None
+    return _count(value, what)
 
 
-def _split_items(value: str) -> list[tuple[str, dict[str, str]]]:
-    """Split a structured-field list into (first member, params) pairs."""
-    items = []
-    for raw in value.split(","):
-        raw = raw.strip()
-        if not raw:
-            continue
-        parts = [p.strip() for p in raw.split(";")]
-        params: dict[str, str] = {}
-        for param in parts[1:]:
-            if "=" not in param:
-                raise _HeaderError(f"expected key=value parameters, got {param!r}")
-            key, _, val = param.partition("=")
-            params[key.strip().lower()] = val.strip()
-        items.append((parts[0], params))
-    return items
+def _window_label(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _HeaderError(f"expected w= (window) as whole seconds above 0, got {_shown(value)}")
+    return str(value)
 
 
-def _window_label(seconds_text: str) -> str:
-    return str(int(_number(seconds_text, "a window length in seconds")))
-
-
-def _parse_limit_list(value: str) -> dict[str, float]:
-    """``75, 75;w=1, 750;w=60`` (draft 03-07) or ``"n";q=75;w=1`` (draft 08+)."""
+def _parse_limit_list(value: str) -> tuple[dict[str, float], str | None]:
+    """``75, 75;w=1, 750;w=60`` (draft 03-07) or ``"n";q=75;w=1`` (draft 08-10); the
+    windows, and a note when some were dropped past MAX_WINDOWS."""
     limits: dict[str, float] = {}
     bare: list[float] = []
-    for member, params in _split_items(value):
-        if member.startswith('"'):
+    dropped = 0
+    for member, params in _structured(value, "list"):
+        if isinstance(member, str):
             if "q" not in params:
-                raise _HeaderError(f"expected a q= quota on policy {member}")
-            quota = _number(params["q"], "a quota")
+                raise _HeaderError(f"expected a q= quota on policy {_shown(member)}")
+            quota = _count(params["q"], "q= (quota)")
+        elif isinstance(member, http_sf.Token):
+            raise _HeaderError(
+                f'expected a limit, or a quoted policy name like "default";q=100;w=60, '
+                f"got {_shown(str(member))}"
+            )
         else:
-            quota = _number(member, "a limit")
-        if "w" in params:
-            window = _window_label(params["w"])
-            limits[window] = min(quota, limits.get(window, quota))
-        else:
+            quota = _count(member, "a limit")
+        if "w" not in params:
             bare.append(quota)
+            continue
+        window = _window_label(params["w"])
+        if window not in limits and len(limits) >= MAX_WINDOWS:
+            dropped += 1
+            continue
+        limits[window] = min(quota, limits.get(window, quota))
     if not limits and bare:
         limits[UNSPECIFIED_WINDOW] = min(bare)
     if not limits:
         raise _HeaderError("expected at least one limit")
-    return limits
+    note = f"{dropped} window(s) past the first {MAX_WINDOWS} dropped" if dropped else None
+    return limits, note
+
+
+_DRAFT_07_KEYS = ("limit", "remaining", "reset")
 
 
 def _parse_combined(value: str) -> tuple[dict[str, float], float | None, float | None]:
-    """``limit=100, remaining=50, reset=5`` or ``"steady";r=72;t=3``."""
-    text = value.strip()
-    if text.startswith('"'):
-        remaining = reset = None
-        for _member, params in _split_items(text):
-            if "r" in params:
-                r = _number(params["r"], "r (remaining)")
-                remaining = r if remaining is None else min(remaining, r)
-            if "t" in params:
-                t = _number(params["t"], "t (reset seconds)")
-                reset = t if reset is None else max(reset, t)
-        if remaining is None and reset is None:
-            raise _HeaderError("expected r= or t= parameters")
-        return {}, remaining, reset
-    fields: dict[str, str] = {}
-    for part in text.split(","):
-        key, sep, val = part.partition("=")
-        if not sep:
-            raise _HeaderError(f"expected limit=, remaining=, reset= fields, got {part.strip()!r}")
-        fields[key.strip().lower()] = val.strip()
-    limits = {}
-    if "limit" in fields:
-        limits[UNSPECIFIED_WINDOW] = _number(fields["limit"], "limit")
-    remaining = _number(fields["remaining"], "remaining") if "remaining" in fields else None
-    reset = _number(fields["reset"], "reset") if "reset" in fields else None
-    return limits, remaining, reset
+    """``limit=100, remaining=50, reset=5`` (draft 07) or ``"steady";r=72;t=3`` (08-10)."""
+    try:
+        fields = _structured(value, "dictionary")
+    except _HeaderError:
+        fields = {}
+    if any(key in fields for key in _DRAFT_07_KEYS):
+        got = {key: _count(fields[key][0], key) for key in _DRAFT_07_KEYS if key in fields}
+        limits = {UNSPECIFIED_WINDOW: got["limit"]} if "limit" in got else {}
+        return limits, got.get("remaining"), got.get("reset")
+    remaining = reset = None
+    for member, params in _structured(value, "list"):
+        if not isinstance(member, str) or "r" not in params:
+            raise _HeaderError(
+                'expected items like "default";r=50;t=30 (a quoted policy name and r= '
+                f"remaining), got {_shown(value.strip())}"
+            )
+        r = _count(params["r"], "r= (remaining)")
+        remaining = r if remaining is None else min(remaining, r)
+        if "t" in params:
+            t = _count(params["t"], "t= (reset seconds)")
+            reset = t if reset is None else max(reset, t)
+    return {}, remaining, reset
 
 
 def parse_rate_limit_headers(headers: Mapping[str, str], now: float) -> ParsedRateLimit:
@@ -150,14 +185,18 @@ def parse_rate_limit_headers(headers: Mapping[str, str], now: float) -> ParsedRa
             return None
         try:
             return parse(lower[name])
-        except _HeaderError as err:
-            invalid.append(InvalidHeader(name, f"{name}: {err}"))
+        except Exception as err:  # never raise: a refused header is flagged, not fatal
+            message = str(err) if isinstance(err, _HeaderError) else type(err).__name__
+            invalid.append(InvalidHeader(name, f"{name}: {message}"))
             return None
 
     for name in ("ratelimit-policy", "ratelimit-limit", "x-ratelimit-limit"):
         parsed = attempt(name, _parse_limit_list)
         if parsed:
-            for window, quota in parsed.items():
+            windows, note = parsed
+            if note:
+                invalid.append(InvalidHeader(name, f"{name}: {note}"))
+            for window, quota in windows.items():
                 if window == UNSPECIFIED_WINDOW and limits:
                     continue
                 limits.setdefault(window, quota)
@@ -180,11 +219,13 @@ def parse_rate_limit_headers(headers: Mapping[str, str], now: float) -> ParsedRa
         if value is not None and reset is None:
             reset = max(0.0, value - now) if value > _EPOCH_THRESHOLD else value
 
+    for item in invalid:
+        log.debug("rate-limit header refused", extra={"fields": {"problem": item.message}})
     info = RateLimitInfo(limits=limits, remaining=remaining, reset_seconds=reset)
     return ParsedRateLimit(info=None if info.is_empty() else info, invalid=tuple(invalid))
 
 
-_USED_OF_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_USED_OF_LIMIT = re.compile(r"^\s*([0-9]{1,15})\s*/\s*([0-9]{1,15})\s*$")
 
 
 def parse_named_rate_limit_headers(
@@ -207,7 +248,9 @@ def parse_named_rate_limit_headers(
         match = _USED_OF_LIMIT.match(view[name])
         if match is None:
             invalid.append(
-                InvalidHeader(name, f"{name}: expected used/limit like 32/40, got {view[name]!r}")
+                InvalidHeader(
+                    name, f"{name}: expected used/limit like 32/40, got {_shown(view[name])}"
+                )
             )
         else:
             used, limit = int(match[1]), int(match[2])

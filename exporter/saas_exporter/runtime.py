@@ -1,4 +1,5 @@
-"""Wires config, store, scheduler and HTTP server into one running exporter."""
+"""Wires config, store, scheduler and HTTP server into one running exporter, and
+reloads its config without a restart (SIGHUP, POST /-/reload)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import threading
 import time
 from collections.abc import Callable
 
-from .config import ExporterConfig
+from .config import ConfigError, ExporterConfig
 from .health import compute_health
+from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
 from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
+from .selfmetrics import ReloadStatus, RuntimeCollector
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
 from .web.options import WebOptions
 from .web.server import WebServer
 from .web.tls import ssl_context
+from .web.webconfig import WebConfig, WebConfigError, load_web_config
+
+ConfigLoader = Callable[[], ExporterConfig]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,15 @@ class ExporterRuntime:
         clock: Callable[[], float] = time.time,
         run_probe: RunProbe | None = None,
         web: WebOptions | None = None,
+        links: tuple[tuple[str, str], ...] = (),
+        load_config: ConfigLoader | None = None,
     ):
+        """``load_config`` re-reads the config at a reload (None: nothing to reload)."""
         self.config = config
+        self._load_config = load_config
+        self._reload_lock = threading.Lock()
+        self.reload_status = ReloadStatus(successful=True, success_at=clock())
+        self.keys = KeyFiles(clock)
         self.targets: list[ProbeTarget] = targets_for(config)
         self.store = ResultStore(self.targets)
         self.clock = clock
@@ -44,7 +57,8 @@ class ExporterRuntime:
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
         self.web = web = web or WebOptions()
-        self.renderer = MetricsRenderer(config, self.store)
+        self._self_metrics = RuntimeCollector(self.reload_status, self.keys, lambda: self.config)
+        self.renderer = self._renderer(config)
         self.endpoints = Endpoints(
             store=self.store,
             renderer=self.renderer,
@@ -52,16 +66,27 @@ class ExporterRuntime:
             alive=self.alive,
             web=web.config,
             telemetry_path=web.telemetry_path,
+            links=links,
+            reload=self.reload if web.enable_lifecycle else None,
         )
         self.app = ExporterApp(self.endpoints)
+        self._tls = ssl_context(web.config.tls) if web.config.tls else None
         self.http = WebServer(
             listen,
             self.app,
-            ssl_context(web.config.tls) if web.config.tls else None,
+            self._tls,
             web.limits,
             allowed_sans=lambda: (
                 self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
             ),
+        )
+
+    def _renderer(self, config: ExporterConfig) -> MetricsRenderer:
+        return MetricsRenderer(
+            config,
+            self.store,
+            [self._self_metrics],
+            live_version=lambda: self.reload_status.changes + self.keys.changes,
         )
 
     @property
@@ -90,6 +115,7 @@ class ExporterRuntime:
             self.config.max_concurrency,
             self.clock,
             startup_spread=self.config.startup_spread_seconds,
+            keys=self.keys,
         )
         self._started.set()
         try:
@@ -119,3 +145,77 @@ class ExporterRuntime:
         if self._stop is not None and self._probe_thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._probe_thread.join(15)
+
+    def reload(self) -> str | None:
+        """Re-read the config (and the web config). Returns None, or why the running
+        config was kept. Kept targets keep their schedule, counters and last results;
+        added ones are staggered as at start-up; removed ones leave /metrics."""
+        with self._reload_lock:
+            try:
+                if self._load_config is None:
+                    raise ConfigError(["no config file to reload (--demo)"])
+                config = self._load_config()
+                web = self._load_web()
+            except (ConfigError, WebConfigError) as err:
+                self.reload_status.successful = False
+                self.reload_status.changes += 1
+                log.error(
+                    "config reload failed; the running config is kept",
+                    extra={"fields": {"problems": "; ".join(err.problems)}},
+                )
+                return "; ".join(err.problems)
+            before = {t.key for t in self.targets}
+            self._apply(config)
+            self._apply_web(web)
+            self.reload_status.successful = True
+            self.reload_status.success_at = self.clock()
+            self.reload_status.changes += 1
+            after = {t.key for t in self.targets}
+            log.info(
+                "config reloaded",
+                extra={
+                    "fields": {
+                        "targets": len(after),
+                        "added": len(after - before),
+                        "removed": len(before - after),
+                    }
+                },
+            )
+            return None
+
+    def _load_web(self) -> WebConfig:
+        file = self.web.config_file
+        return load_web_config(file) if file else self.endpoints.web
+
+    def _apply(self, config: ExporterConfig) -> None:
+        targets = targets_for(config)
+        if self._scheduler is not None:
+            # The scheduler lives on the probe loop: change it there, between two steps.
+            async def update() -> None:
+                assert self._scheduler is not None
+                self._scheduler.set_targets(targets, config.startup_spread_seconds)
+
+            asyncio.run_coroutine_threadsafe(update(), self._loop).result(30)
+        self.store.set_targets(targets)
+        self.targets = targets
+        self.config = config
+        # The config-only families (build, revisions, expected accounts) change with it.
+        self.renderer = self._renderer(config)
+        self.endpoints.renderer = self.renderer
+
+    def _apply_web(self, web: WebConfig) -> None:
+        old = self.endpoints.web
+        if web.tls is not None and self._tls is not None:
+            # New connections get the re-read certificate (cert-manager rotates them).
+            self._tls.load_cert_chain(web.tls.cert_file, web.tls.key_file)
+        if (web.tls is None) != (old.tls is None) or (
+            web.tls
+            and old.tls
+            and (web.tls.client_auth_type, web.tls.client_ca_file, web.tls.min_version)
+            != (old.tls.client_auth_type, old.tls.client_ca_file, old.tls.min_version)
+        ):
+            log.warning(
+                "web config: TLS on/off, client auth and TLS versions change at the next "
+                "restart; certificates, users, headers and allowed SANs changed now"
+            )
+        self.app.set_web_config(web)

@@ -13,6 +13,7 @@ no retry loop inside one; a failure waits for the next interval (or Retry-After)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -21,7 +22,10 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpx
 
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
+from .keyfiles import KeyFiles
 from .probes import ProbeResult, ProbeTarget, prober_for
+from .probes.text import vendor_text
+from .redaction import redact
 from .retry_after import backoff_seconds
 from .state import Key, ResultStore
 
@@ -36,12 +40,23 @@ STARTUP_STEP_SECONDS = 0.05
 RunProbe = Callable[[ProbeTarget], Awaitable[ProbeResult]]
 
 
-def next_due(
-    finished_at: float, interval: float, rng: random.Random, not_before: float = 0.0
-) -> float:
-    """Next run: one interval +-10% later, never before the vendor's Retry-After."""
+def next_due(finished_at: float, interval: float, rng: random.Random) -> float:
+    """Next run: one interval +-10% later. During a Retry-After wait the target still
+    wakes on its interval, to count the run it skips (saas_probe_skipped_total)."""
     jitter = interval * JITTER_FRACTION * (2 * rng.random() - 1)
-    return max(finished_at + interval + jitter, not_before)
+    return finished_at + interval + jitter
+
+
+def crash_result(err: BaseException, duration: float, finished_at: float) -> ProbeResult:
+    """The failure a probe that raised records: the previous success never stays."""
+    text = vendor_text(f"{type(err).__name__}: {err}", 300)
+    return ProbeResult(
+        success=False,
+        duration_seconds=duration,
+        finished_at=finished_at,
+        failure_reason="invalid_response",
+        error=redact(f"the probe could not read the answer ({text})"),
+    )
 
 
 def startup_offsets(keys: list[Key], window: float) -> dict[Key, float]:
@@ -62,6 +77,7 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         startup_spread: float = DEFAULT_STARTUP_SPREAD_SECONDS,
+        keys: KeyFiles | None = None,
     ):
         self.targets = {t.key: t for t in targets}
         self.store = store
@@ -73,23 +89,47 @@ class Scheduler:
         offsets = startup_offsets(list(self.targets), startup_spread)
         self.due: dict[Key, float] = {key: start + offsets[key] for key in self.targets}
         self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
+        self.keys = keys
+        self._stop: asyncio.Event | None = None
+        self._loops: dict[Key, asyncio.Task] = {}
+
+    def set_targets(self, targets: Iterable[ProbeTarget], startup_spread: float) -> None:
+        """A reload (call on the scheduler's loop): kept targets keep their schedule, so a
+        reload never causes a burst of vendor calls; added ones are staggered from now as
+        at start-up; removed ones stop."""
+        new = {t.key: t for t in targets}
+        for key in set(self.targets) - set(new):
+            loop = self._loops.pop(key, None)
+            if loop is not None:
+                loop.cancel()
+            del self.due[key], self.not_before[key]
+        added = [key for key in new if key not in self.targets]
+        self.targets = new
+        start = self.clock()
+        for key, offset in startup_offsets(added, startup_spread).items():
+            self.due[key] = start + offset
+            self.not_before[key] = 0.0
+            if self._stop is not None:
+                self._start_loop(key)
 
     async def run_target(self, key: Key) -> ProbeResult | None:
         """Run one target if it may run now; returns the result, None when skipped."""
         target = self.targets[key]
+        if self.keys is not None:
+            target = self.keys.current(target)  # a rotated key file: the new key
         now = self.clock()
         if now < self.not_before[key]:
             self.store.record_skip(key)
-            self.due[key] = self.not_before[key]
+            self.due[key] = min(
+                self.not_before[key], next_due(now, target.interval_seconds, self.rng)
+            )
             return None
         async with self.semaphore:
             result = await self._guarded(target)
         self.store.record(key, result)
         if result.failure_reason == "throttled" and result.retry_after_seconds is not None:
             self.not_before[key] = result.finished_at + backoff_seconds(result.retry_after_seconds)
-        self.due[key] = next_due(
-            result.finished_at, target.interval_seconds, self.rng, self.not_before[key]
-        )
+        self.due[key] = next_due(result.finished_at, target.interval_seconds, self.rng)
         if not result.success:
             log.info(
                 "probe failed",
@@ -119,6 +159,13 @@ class Scheduler:
                 failure_reason="timeout",
                 error=f"no complete response within {deadline:g}s",
             )
+        except Exception as err:  # the last line of defence: a failure, never a crash
+            log.error(
+                "probe raised instead of failing",
+                exc_info=True,
+                extra={"fields": {"target": "/".join(target.key)}},
+            )
+            return crash_result(err, time.perf_counter() - start, self.clock())
 
     async def run_all_once(self) -> None:
         """Probe every target now (start-up, tests, preflight)."""
@@ -135,12 +182,23 @@ class Scheduler:
                     pass
             try:
                 await self.run_target(key)
-            except Exception:  # a bug in one prober must not stop the others
-                log.exception("probe crashed", extra={"fields": {"target": "/".join(key)}})
-                self.due[key] = self.clock() + self.targets[key].interval_seconds
+            except Exception as err:  # a bug outside the prober must not stop the others
+                log.exception("probe run crashed", extra={"fields": {"target": "/".join(key)}})
+                now = self.clock()
+                with contextlib.suppress(Exception):
+                    self.store.record(key, crash_result(err, 0.0, now))
+                self.due[key] = now + self.targets[key].interval_seconds
+
+    def _start_loop(self, key: Key) -> None:
+        assert self._stop is not None
+        self._loops[key] = asyncio.create_task(self._target_loop(key, self._stop))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(*(self._target_loop(key, stop) for key in self.targets))
+        self._stop = stop
+        for key in self.targets:
+            self._start_loop(key)
+        await stop.wait()
+        await asyncio.gather(*self._loops.values(), return_exceptions=True)
 
 
 def make_http_client(max_concurrency: int) -> httpx.AsyncClient:

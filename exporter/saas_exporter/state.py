@@ -34,6 +34,10 @@ class TargetState:
     # When a probe last confirmed `identity` (it may be older than the latest result).
     identity_at: float | None = None
     statuspage: StatusPageSnapshot | None = None
+    # Announced maintenances past maintenances.max_per_vendor, summed over probe runs.
+    maintenances_dropped: int = 0
+    # Status-page items dropped past the limits, by item ("component", "incident").
+    dropped: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _merge_ratelimit(old: RateLimitInfo | None, result: ProbeResult) -> RateLimitInfo | None:
@@ -54,10 +58,38 @@ def _merge_ratelimit(old: RateLimitInfo | None, result: ProbeResult) -> RateLimi
     return new
 
 
+def _merge_page(
+    old: StatusPageSnapshot | None, new: StatusPageSnapshot | None
+) -> StatusPageSnapshot | None:
+    """The latest page; when its maintenance feed could not be read, the maintenances
+    last read stay (marked with the error) rather than vanish for one run."""
+    if new is None:
+        return old
+    feed = new.maintenances
+    if feed is not None and not feed.ok and old is not None and old.maintenances is not None:
+        kept = replace(feed, maintenances=old.maintenances.maintenances)
+        return replace(new, maintenances=kept)
+    return new
+
+
+def _dropped(page: StatusPageSnapshot | None) -> int:
+    feed = page.maintenances if page else None
+    return feed.dropped if feed is not None and feed.ok else 0
+
+
 def _bump(counts: MappingProxyType, keys: Iterable[str]) -> MappingProxyType:
     updated = dict(counts)
     for key in keys:
         updated[key] = updated.get(key, 0) + 1
+    return MappingProxyType(updated)
+
+
+def _add_dropped(counts: MappingProxyType, page: StatusPageSnapshot | None) -> MappingProxyType:
+    if page is None or not (page.dropped_components or page.dropped_incidents):
+        return counts
+    updated = dict(counts)
+    for item, n in (("component", page.dropped_components), ("incident", page.dropped_incidents)):
+        updated[item] = updated.get(item, 0) + n
     return MappingProxyType(updated)
 
 
@@ -73,8 +105,22 @@ class ResultStore:
     def version(self) -> int:
         return self._version
 
+    def set_targets(self, targets: Iterable[ProbeTarget]) -> None:
+        """After a reload: a kept target keeps its results and counters (with its new
+        definition), an added one starts empty, a removed one leaves."""
+        with self._lock:
+            states = {}
+            for target in targets:
+                old = self._states.get(target.key)
+                states[target.key] = replace(old, target=target) if old else TargetState(target)
+            self._states = states
+            self._version += 1
+            self._lock.notify_all()
+
     def record(self, key: Key, result: ProbeResult) -> None:
         with self._lock:
+            if key not in self._states:
+                return  # removed by a reload while its probe was running
             state = self._states[key]
             counts = list(state.bucket_counts)
             counts[bisect.bisect_left(LATENCY_BUCKETS, result.duration_seconds)] += 1
@@ -92,13 +138,17 @@ class ResultStore:
                 invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
                 identity=result.account or state.identity,
                 identity_at=result.finished_at if result.account else state.identity_at,
-                statuspage=result.statuspage or state.statuspage,
+                statuspage=_merge_page(state.statuspage, result.statuspage),
+                maintenances_dropped=state.maintenances_dropped + _dropped(result.statuspage),
+                dropped=_add_dropped(state.dropped, result.statuspage),
             )
             self._version += 1
             self._lock.notify_all()
 
     def record_skip(self, key: Key) -> None:
         with self._lock:
+            if key not in self._states:
+                return
             state = self._states[key]
             self._states[key] = replace(state, skipped=state.skipped + 1)
             self._version += 1

@@ -36,7 +36,7 @@ def row_rules(table: Table, row: AlertRow) -> list[dict[str, Any]]:
                 # A held alert waits in its expression (promql.hold), not in `for`.
                 "for": "0m" if held else instance.effective.for_,
                 "labels": instance_labels(table, instance),
-                "annotations": alerting.annotations(table, row),
+                "annotations": alerting.alert_annotations(table, row),
             }
         )
     return rules

@@ -66,6 +66,7 @@ def _kind(name: str, raw: dict[str, Any], statuspage: dict[str, Any]) -> VendorK
         statuspage_format=raw.get("statuspage_format", "auto"),
         statuspage_api_components=tuple(api_components),
         default_revision=raw.get("revision"),
+        revision_header=raw.get("revision_header"),
         key_shape=shape,
         key_problem=KEY_SHAPES[shape],
         default_auth_header=raw.get("auth_header"),
@@ -94,6 +95,8 @@ def _check(catalog: Catalog) -> None:
         for key in kind.action_steps:
             if key not in catalog.actions:
                 problems.append(f"kinds.{kind.name}.actions.{key}: no such action")
+        if kind.default_revision and not kind.revision_header:
+            problems.append(f"kinds.{kind.name}.revision_header: a kind with a revision needs it")
         if kind.statuspage_format not in (*catalog.statuspage_formats, "auto"):
             problems.append(f"kinds.{kind.name}.statuspage_format: {kind.statuspage_format!r}")
     for action in catalog.actions.values():
@@ -105,6 +108,8 @@ def _check(catalog: Catalog) -> None:
     for branch in catalog.triage_branches.values():
         if branch.cause is not None and branch.cause not in catalog.causes:
             problems.append(f"triage_branches.{branch.name}.cause: no such cause {branch.cause!r}")
+        if branch.action is not None and branch.action not in catalog.actions:
+            problems.append(f"triage_branches.{branch.name}.action: no such action")
     if set(catalog.triage_urgency) != set(catalog.triage_branches):
         problems.append("triage_urgency: must list every triage branch once")
     if problems:

@@ -56,6 +56,7 @@ class TriageBranch:
     exit_code: int
     verdict: str
     next_step: str
+    action: str | None = None  # the action the branch itself calls for (actions.<key>)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class VendorKind:
     probes: Mapping[str, ProbeSpec]
     status_reasons: Mapping[int, str]
     action_steps: Mapping[str, tuple[str, ...]]
+    # The request header that carries the API revision; None: the API has no revisions.
+    revision_header: str | None = None
 
     @property
     def account_probes(self) -> tuple[str, ...]:

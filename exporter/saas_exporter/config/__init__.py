@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from ..durations import parse_duration
 from .budget import MAX_BUDGET_SHARE
-from .loading import load_config, load_config_data, read_config_file
+from .loading import (
+    key_problems,
+    load_config,
+    load_config_data,
+    read_config_file,
+    statuspage_of,
+)
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STARTUP_SPREAD_SECONDS,
@@ -14,6 +20,9 @@ from .model import (
     ApiProbeConfig,
     ConfigError,
     ExporterConfig,
+    MaintenancesConfig,
+    ResponseLimits,
+    SilenceSyncConfig,
     VendorConfig,
 )
 from .schema import format_path
@@ -27,10 +36,15 @@ __all__ = [
     "ApiProbeConfig",
     "ConfigError",
     "ExporterConfig",
+    "MaintenancesConfig",
+    "ResponseLimits",
+    "SilenceSyncConfig",
     "VendorConfig",
     "format_path",
+    "key_problems",
     "load_config",
     "load_config_data",
     "parse_duration",
     "read_config_file",
+    "statuspage_of",
 ]

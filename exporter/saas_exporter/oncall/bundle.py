@@ -12,23 +12,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
-import platform
-import sys
 import tarfile
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
-from .. import __version__
-from ..config import ConfigError, load_config
-from ..redaction import REDACTED, redact
-from .common import read_raw_config, require_readable, statuspage_urls
+from ..config import ConfigError
+from ..redaction import redact
+from .bundle_evidence import (
+    Collected,
+    Item,
+    collect_exporter,
+    collect_prometheus,
+    collect_statuspages,
+    json_bytes,
+    sanitize_config,
+    versions,
+)
+from .common import ConfigSource, config_source
 from .common import window as window_of
 from .frame import (
     Abort,
@@ -41,62 +46,11 @@ from .frame import (
     window_flag,
 )
 from .history import utc
-from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
-from .vendor_pages import DOCUMENTS, fetch
+from .promapi import PrometheusClient
+from .vendor_pages import StatusPage, status_pages
 
 EXIT_WRITE = 1
 EXIT_PARTIAL = 3
-# The rule pack's key series, as range queries (file name -> PromQL).
-KEY_SERIES: dict[str, str] = {
-    "alerts": 'ALERTS{alertname=~"Saas.*"}',
-    "probe_success": "saas_probe_success",
-    "probe_failing": "saas_probe_failing == 1",
-    "probe_failures_5m": "sum by (vendor, account, probe, reason) "
-    "(increase(saas_probe_failures_total[5m])) > 0",
-    "probe_http_status": "saas_probe_http_status_code",
-    "probe_duration_seconds": "saas_probe_duration_seconds",
-    "ratelimit_remaining": "saas_ratelimit_remaining",
-    "retry_after_seconds": "saas_retry_after_seconds",
-    "statuspage_indicator": "saas_statuspage_indicator == 1",
-    "statuspage_incidents": "saas_statuspage_incident_info",
-    "statuspage_components_degraded": 'saas_statuspage_component_status{status!="operational"}'
-    " == 1",
-    "api_requests_rate_5m": "sum by (vendor, endpoint, code) (rate(saas_api_requests_total[5m]))",
-    "api_latency_p95_5m": "histogram_quantile(0.95, sum by (vendor, endpoint, le) "
-    "(rate(saas_api_request_duration_seconds_bucket[5m])))",
-    "webhook_verifications_rate_5m": "sum by (vendor, result) "
-    "(rate(saas_webhook_verifications_total[5m]))",
-    "exporter_up": 'up{job="saas-exporter"}',
-}
-# Fields of an account that may be copied: where the key lives, never the key.
-SAFE_ACCOUNT_FIELDS = ("name", "api_key_file", "api_key_env", "expected_account_id")
-SECRET_WORDS = ("key", "token", "secret", "password", "credential")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One piece of evidence: the member it became, or why it could not be collected."""
-
-    file: str | None
-    source: str
-    ok: bool
-    error: str
-
-
-@dataclass
-class Collected:
-    members: dict[str, bytes] = field(default_factory=dict)
-    items: list[Item] = field(default_factory=list)
-
-    def add(self, name: str, source: str, data: bytes | None, error: str = "") -> None:
-        ok = data is not None and not error
-        self.items.append(Item(name if ok else None, source, ok, error))
-        if data is not None and ok:
-            self.members[name] = data
-
-    @property
-    def failures(self) -> list[Item]:
-        return [item for item in self.items if not item.ok]
 
 
 @dataclass(frozen=True)
@@ -133,96 +87,6 @@ class BundleReport:
         )
 
 
-def sanitize_config(raw: Any) -> Any:
-    """The config with every key value removed; key file paths and variable names stay."""
-    if isinstance(raw, dict):
-        out = {}
-        for name, value in raw.items():
-            if name == "accounts" and isinstance(value, list):
-                out[name] = [_sanitize_account(a) for a in value]
-            elif any(word in str(name).lower() for word in SECRET_WORDS) and not str(name).endswith(
-                ("_file", "_env")
-            ):
-                out[name] = REDACTED
-            else:
-                out[name] = sanitize_config(value)
-        return out
-    if isinstance(raw, list):
-        return [sanitize_config(v) for v in raw]
-    return raw
-
-
-def _sanitize_account(account: Any) -> Any:
-    if not isinstance(account, dict):
-        return REDACTED
-    return {k: (v if k in SAFE_ACCOUNT_FIELDS else REDACTED) for k, v in account.items()}
-
-
-def _json(data: Any) -> bytes:
-    return json.dumps(data, indent=2, sort_keys=True).encode() + b"\n"
-
-
-def collect_prometheus(
-    client: PrometheusClient, window: tuple[float, float], step: float, bundle: Collected
-) -> dict[str, Any] | None:
-    build = None
-    try:
-        build = client.raw("/api/v1/status/buildinfo")
-        bundle.add("prometheus/buildinfo.json", "GET /api/v1/status/buildinfo", _json(build))
-    except PrometheusError as err:
-        bundle.add("prometheus/buildinfo.json", "GET /api/v1/status/buildinfo", None, str(err))
-    points = aligned_points(*window, step)
-    for name, selector in KEY_SERIES.items():
-        # Every ALERTS point covers the step before it: a short-lived alert is not missed.
-        expr = over_steps(selector, step) if name == "alerts" else selector
-        source = f"query_range {expr} step={step:g}s"
-        try:
-            data = client.query_range_raw(expr, *points)
-            document = {"query": expr, "start": window[0], "end": window[1], "step": step}
-            bundle.add(f"prometheus/{name}.json", source, _json({**document, "data": data}))
-        except PrometheusError as err:
-            bundle.add(f"prometheus/{name}.json", source, None, str(err))
-    return build
-
-
-def collect_exporter(client: httpx.Client, url: str, bundle: Collected) -> None:
-    base = url.rstrip("/")
-    for path, name in (("/metrics", "exporter/metrics.txt"), ("/health", "exporter/health.json")):
-        try:
-            response = client.get(f"{base}{path}")
-        except httpx.HTTPError as err:
-            bundle.add(name, f"GET {base}{path}", None, f"{type(err).__name__}: {err}")
-            continue
-        # /health answers 503 when degraded: that is evidence, not a failure to collect.
-        ok = response.status_code == 200 or (path == "/health" and response.status_code == 503)
-        error = "" if ok else f"HTTP {response.status_code}"
-        bundle.add(name, f"GET {base}{path} (HTTP {response.status_code})", response.content, error)
-
-
-def collect_statuspages(client: httpx.Client, urls: dict[str, str], bundle: Collected) -> None:
-    for vendor, base in sorted(urls.items()):
-        for path in DOCUMENTS:
-            fetched = fetch(client, base, path)
-            name = f"statuspage/{vendor}/{path.rsplit('/', 1)[-1]}"
-            bundle.add(name, f"GET {fetched.url}", fetched.body, fetched.error)
-
-
-def _versions(prometheus_build: dict[str, Any] | None) -> dict[str, Any]:
-    libraries = {}
-    for name in ("httpx", "prometheus-client", "PyYAML", "jsonschema"):
-        try:
-            libraries[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            libraries[name] = None
-    return {
-        "saas_exporter": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "libraries": libraries,
-        "prometheus": prometheus_build,
-    }
-
-
 def _write(path: Path, root: str, members: dict[str, bytes], mtime: float) -> None:
     """tar.gz readable by its owner only: evidence can be sensitive even without keys."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -235,31 +99,32 @@ def _write(path: Path, root: str, members: dict[str, bytes], mtime: float) -> No
             tar.addfile(info, io.BytesIO(data))
 
 
-def _config_members(path: str, bundle: Collected) -> dict[str, str]:
-    """Adds the sanitized config; returns the status page URLs it names."""
+def _config_members(source: ConfigSource, bundle: Collected) -> list[StatusPage]:
+    """Adds the sanitized config; returns the status pages it names."""
     # Loading registers the keys with the redactor, so even a key that does not look
     # like one is masked in every member.
     with contextlib.suppress(ConfigError):
-        load_config(path)
+        source.load()
     try:
-        raw = read_raw_config(path)
+        raw = source.raw()
     except ValueError as err:
-        bundle.add("config.yaml", path, None, str(err))
-        return {}
+        bundle.add("config.yaml", source.label, None, str(err))
+        return []
     text = yaml.safe_dump(sanitize_config(raw), sort_keys=False)
-    bundle.add("config.yaml", f"{path} (key values removed)", text.encode())
-    return statuspage_urls(raw)
+    bundle.add("config.yaml", f"{source.label} (key values removed)", text.encode())
+    return status_pages(raw)
 
 
 def gather(args: argparse.Namespace, context: Context) -> BundleReport:
     window, step = window_of(args.since, context.clock)
-    require_readable(args.config_file)
+    source = config_source(args)
+    source.require_readable()
     end = window[1]
     stamp = utc(end).strftime("%Y%m%dT%H%M%SZ")
     root = f"saas-bundle-{stamp}"
     target = Path(args.bundle_file or f"{root}.tar.gz")
     bundle = Collected()
-    urls = _config_members(args.config_file, bundle)
+    pages = _config_members(source, bundle)
     prometheus = PrometheusClient(args.prometheus_url, args.timeout)
     try:
         build = collect_prometheus(prometheus, window, step, bundle)
@@ -268,22 +133,22 @@ def gather(args: argparse.Namespace, context: Context) -> BundleReport:
     with httpx.Client(timeout=args.timeout, trust_env=True) as client:
         if args.exporter_url:
             collect_exporter(client, args.exporter_url, bundle)
-        collect_statuspages(client, urls, bundle)
-    bundle.add("versions.json", "this machine and Prometheus", _json(_versions(build)))
+        collect_statuspages(client, pages, bundle)
+    bundle.add("versions.json", "this machine and Prometheus", json_bytes(versions(build)))
     manifest = {
         "created": utc(end).isoformat(),
         "since": args.since,
         "window": {"start": window[0], "end": window[1], "step_seconds": step},
         "prometheus_url": args.prometheus_url,
         "exporter_url": args.exporter_url,
-        "config_file": args.config_file,
+        "config_file": source.label,
         "items": [asdict(item) for item in bundle.items],
     }
     members = {
         name: redact(data.decode("utf-8", "replace")).encode()
         for name, data in bundle.members.items()
     }
-    members["manifest.json"] = redact(_json(manifest).decode()).encode()
+    members["manifest.json"] = redact(json_bytes(manifest).decode()).encode()
     try:
         _write(target, root, members, end)
     except OSError as error:

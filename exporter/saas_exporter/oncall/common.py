@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..catalog import CATALOG
-from ..config import ConfigError, ExporterConfig, VendorConfig, load_config
+from ..config import ConfigError, ExporterConfig, VendorConfig, load_config, read_config_file
+from ..demo import demo_config, demo_config_data
 from .frame import EXIT_USAGE, Abort
 from .promapi import parse_since, step_for
 
@@ -53,30 +53,51 @@ def read_raw_config(path: str) -> dict[str, Any]:
     Raises ValueError with a one-line reason when the file is unreadable or not a mapping.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read the config: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML: {getattr(err, 'problem', err)}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("vendors"), list):
-        raise ValueError(f"{path}: expected a mapping with a 'vendors' list at the top level")
-    return data
+        return read_config_file(Path(path))
+    except ConfigError as error:
+        raise ValueError("; ".join(error.problems)) from None
 
 
-def statuspage_urls(raw: dict[str, Any], vendor: str | None = None) -> dict[str, str]:
-    """vendor name -> status page base URL, from a raw config (kind defaults applied)."""
-    urls: dict[str, str] = {}
-    for item in raw.get("vendors", []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        if vendor is not None and item["name"] != vendor:
-            continue
-        kind = CATALOG.kinds.get(str(item.get("kind")))
-        default = kind.default_statuspage_url if kind else None
-        url = item.get("statuspage_url", default)
-        if isinstance(url, str) and url:
-            urls[item["name"]] = url.rstrip("/")
-    return urls
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where a command's config comes from: a file (`--config.file`), or the running
+    demo's (`--demo`), built in: no file to write, no key to set."""
+
+    path: str
+    demo_simulator_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.demo_simulator_url is not None:
+            return f"the demo's config (simulator {self.demo_simulator_url})"
+        return self.path
+
+    def require_readable(self) -> None:
+        if self.demo_simulator_url is None:
+            require_readable(self.path)
+
+    def load(self) -> ExporterConfig:
+        """The loaded config; raises ConfigError."""
+        if self.demo_simulator_url is not None:
+            return demo_config(self.demo_simulator_url)
+        return load_config(self.path)
+
+    def load_or_abort(self) -> ExporterConfig:
+        if self.demo_simulator_url is not None:
+            return self.load()
+        return load_or_abort(self.path)
+
+    def raw(self) -> dict[str, Any]:
+        """The config as data, keys unresolved; ValueError as `read_raw_config`."""
+        if self.demo_simulator_url is not None:
+            return demo_config_data(self.demo_simulator_url)
+        return read_raw_config(self.path)
+
+
+def config_source(args: argparse.Namespace) -> ConfigSource:
+    demo = getattr(args, "demo", False)
+    url = str(args.demo_simulator_url).rstrip("/") if demo else None
+    return ConfigSource(args.config_file, url)
 
 
 def window(since: str, clock: Callable[[], float]) -> tuple[tuple[float, float], float]:

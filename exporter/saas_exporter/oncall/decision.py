@@ -13,64 +13,17 @@ API returning errors?
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..catalog import CATALOG, TriageBranch
 from .observe import TRANSPORT_REASONS, VendorEvidence
 
-
-@dataclass(frozen=True)
-class Branch:
-    name: str
-    cause: str | None  # the rule pack's `cause` label value
-    exit_code: int
-    verdict: str
-    next_step: str
-
-
-BRANCHES: dict[str, Branch] = {
-    b.name: b
-    for b in (
-        Branch(
-            "integration",
-            "integration",
-            1,
-            "Ours: the vendor answers with errors and reports no incident.",
-            "Check our credentials and config: the key, its scopes, the account, the revision.",
-        ),
-        Branch(
-            "network",
-            "infrastructure",
-            3,
-            "Ours: the API does not answer (timeouts, connection or TLS errors) "
-            "and the vendor reports no incident.",
-            "Check the network path to the vendor: DNS, egress proxy, firewall, TLS inspection.",
-        ),
-        Branch(
-            "infrastructure",
-            "infrastructure",
-            3,
-            "Ours: the API answers, but our side is unhealthy.",
-            "Check our infrastructure: pods, memory, network, the exporter and Prometheus.",
-        ),
-        Branch(
-            "vendor_incident",
-            "vendor",
-            4,
-            "Vendor-side: the API fails and the vendor's status page shows an incident.",
-            "Wait for the vendor to resolve it, enable the fallback, follow the status page.",
-        ),
-        Branch(
-            "monitor",
-            None,
-            0,
-            "No API errors and our side is healthy: resolved or intermittent.",
-            "Monitor; run triage again if alerts keep firing.",
-        ),
-    )
-}
-# When vendors land on different branches, the command exits with the first of these:
-# what we can fix ourselves comes before what we wait out.
-URGENCY = ("integration", "network", "infrastructure", "vendor_incident", "monitor")
+# The branches' texts, causes and exit codes, and the order of urgency (what we can fix
+# ourselves before what we wait out) are the catalog's: the runbooks say the same.
+Branch = TriageBranch
+BRANCHES: Mapping[str, Branch] = CATALOG.triage_branches
+URGENCY: tuple[str, ...] = CATALOG.triage_urgency
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from ..demo.config import DEMO_SIMULATOR_URL
 from ..logs import add_log_flags, setup_logging
 from ..redaction import redact
 
@@ -89,6 +90,19 @@ def common_flags() -> argparse.ArgumentParser:
         metavar="FILE",
         default=DEFAULT_CONFIG,
         help="the exporter's YAML config (default: %(default)s)",
+    )
+    parent.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the running demo's config (`saas-exporter demo`) instead of --config.file: "
+        "no file to write, no key to set",
+    )
+    parent.add_argument(
+        "--demo.simulator-url",
+        dest="demo_simulator_url",
+        metavar="URL",
+        default=DEMO_SIMULATOR_URL,
+        help="with --demo: where the demo's simulator listens (default: %(default)s)",
     )
     parent.add_argument(
         "--output",

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from ..catalog import CATALOG
 from ..probes import ProbeResult
 from ..probes.result import Incident
 from ..redaction import redact
 
-TRANSPORT_REASONS = frozenset({"timeout", "connection", "tls"})
+# Reasons that mean no answer at all (timeout, connection, TLS): the path to the vendor.
+TRANSPORT_REASONS = frozenset(CATALOG.reasons_of_class("no_answer"))
 INCIDENT_INDICATORS = frozenset({"minor", "major", "critical", "maintenance"})
 # A probe that has not run for this many intervals is stale: the exporter is unwell.
 STALE_INTERVALS = 3.0

@@ -12,13 +12,13 @@ from datetime import datetime
 
 import httpx
 
-from .common import read_raw_config, require_readable, statuspage_urls
+from .common import config_source
 from .common import window as window_of
 from .frame import Abort, Command, Context, common_flags, prometheus_flag, timeout_flag, window_flag
 from .history import Span, identity, spans
 from .postmortem_report import Event, Postmortem, alert_name, draft
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
-from .vendor_pages import fetch, incident_updates
+from .vendor_pages import incident_updates, read_page, status_pages
 
 EXIT_PROMETHEUS = 1
 EXIT_NOTHING = 3
@@ -99,26 +99,28 @@ def vendor_events(
 ) -> tuple[list[Event], list[str]]:
     """Incident updates from each vendor's status page, and what could not be read."""
     try:
-        urls = statuspage_urls(read_raw_config(args.config_file))
+        pages = status_pages(config_source(args).raw())
     except ValueError as err:
         return [], [f"vendor status pages not read: {err}"]
     events: list[Event] = []
     problems: list[str] = []
     with httpx.Client(timeout=args.timeout, trust_env=True) as client:
-        for vendor in sorted(vendors & set(urls)):
-            documents = [
-                fetch(client, urls[vendor], p)
-                for p in ("api/v2/incidents.json", "api/v2/summary.json")
-            ]
-            if not any(d.ok for d in documents):
-                problems.append(f"{vendor} status page not read: {documents[-1].error}")
-            events += update_events(vendor, incident_updates(documents), *window, slack)
+        for page in pages:
+            if page.vendor not in vendors:
+                continue
+            documents = read_page(client, page)
+            read = [d for d in (documents.incidents, documents.summary) if d is not None]
+            if not any(d.ok for d in read):
+                error = documents.error or read[-1].error
+                problems.append(f"{page.vendor} status page not read: {error}")
+            updates = incident_updates(documents)
+            events += update_events(page.vendor, updates, *window, slack)
     return events, problems
 
 
 def gather(args: argparse.Namespace, context: Context) -> Postmortem:
     window, step = window_of(args.since, context.clock)
-    require_readable(args.config_file)
+    config_source(args).require_readable()
     end = window[1]
     client = PrometheusClient(args.prometheus_url, args.timeout)
     try:

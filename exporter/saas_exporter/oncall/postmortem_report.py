@@ -3,19 +3,14 @@ Markdown template (text) or as JSON."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..catalog import CATALOG
 from .history import Span, format_duration, utc
 
-CAUSES = {
-    "vendor": "Vendor-side (cause=vendor): the vendor's status page showed an incident "
-    "while the alert fired.",
-    "integration": "Ours, integration (cause=integration): credentials, scopes or config; "
-    "the vendor reported no incident.",
-    "infrastructure": "Ours, infrastructure (cause=infrastructure): network, pods, the "
-    "exporter or monitoring.",
-}
+# The rule pack's alerts, as the error type a title names (an alert not listed shows
+# its own name). Alert names are the pack's public contract, not vendor facts.
 ERROR_TYPES = {
     "SaasProbeAuthFailing": "authentication failure (401/403)",
     "SaasApiAuthErrors": "authentication failure (401/403)",
@@ -23,12 +18,15 @@ ERROR_TYPES = {
     "SaasApiServerErrors": "server errors (5xx)",
     "SaasProbeRateLimited": "rate limiting (429)",
     "SaasApiRateLimited": "rate limiting (429)",
+    "SaasRateLimitHeadroomLow": "rate-limit headroom low",
     "SaasProbeHighLatency": "high latency",
     "SaasApiHighLatency": "high latency",
     "SaasAccountMismatch": "account mismatch",
     "SaasCloudflareChallenge": "Cloudflare challenge",
+    "SaasCreditsExhausted": "credits exhausted (402)",
     "SaasVendorIncidentMajor": "vendor incident",
     "SaasVendorIncidentMinor": "vendor incident",
+    "SaasVendorComponentDegraded": "vendor component degraded",
 }
 NO_PRIORITY = 99
 
@@ -67,9 +65,26 @@ def _latest_cause(top: list[Span]) -> str | None:
 
 
 @dataclass(frozen=True)
-class Postmortem:
+class Affected:
+    """A vendor the incident touched, and the error type of its top-priority alert."""
+
     vendor: str
     error_type: str
+
+    @property
+    def display(self) -> str:
+        return self.vendor.capitalize() or "Vendor"
+
+
+def _names(items: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    # Most urgent first: the vendor of the highest-priority alert leads.
+    affected: tuple[Affected, ...]
     first: float  # first alert firing
     last: float  # last resolution, or the window's end when still firing
     ongoing: bool
@@ -87,7 +102,15 @@ class Postmortem:
 
     @property
     def title(self) -> str:
-        return f"Incident: {self.vendor.capitalize() or 'Vendor'} {self.error_type}"
+        """Every vendor touched, grouped by error type: 'Klaviyo and Clay API unreachable
+        (5xx, timeouts)', 'Klaviyo authentication failure (401/403); Clay credits
+        exhausted (402)'."""
+        by_type: dict[str, list[str]] = {}
+        for item in self.affected:
+            by_type.setdefault(item.error_type, []).append(item.display)
+        return "Incident: " + "; ".join(
+            f"{_names(vendors)} {error_type}" for error_type, vendors in by_type.items()
+        )
 
     @property
     def severity(self) -> str | None:
@@ -95,13 +118,13 @@ class Postmortem:
 
     @property
     def cause_text(self) -> str | None:
-        return CAUSES.get(self.cause or "")
+        cause = CATALOG.causes.get(self.cause or "")
+        return cause.postmortem if cause else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
-            "vendor": self.vendor,
-            "error_type": self.error_type,
+            "vendors": [asdict(item) for item in self.affected],
             "date": utc(self.first).date().isoformat(),
             "first_firing": utc(self.first).isoformat(),
             "last_resolved": None if self.ongoing else utc(self.last).isoformat(),
@@ -174,6 +197,19 @@ def _clock(ts: float, dated: bool) -> str:
     return utc(ts).strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S")
 
 
+def _affected(firing: list[Span]) -> tuple[Affected, ...]:
+    """Each vendor with the alert that leads it (highest priority, then first to fire),
+    most urgent vendor first."""
+    leads: dict[str, Span] = {}
+    for span in sorted(firing, key=lambda s: (priority_rank(s), s.start)):
+        leads.setdefault(span.labels.get("vendor", ""), span)
+    affected = []
+    for vendor, span in leads.items():
+        alertname = span.labels.get("alertname", "")
+        affected.append(Affected(vendor, ERROR_TYPES.get(alertname, alertname)))
+    return tuple(affected)
+
+
 def draft(
     alert_spans: list[Span],
     events: list[Event],
@@ -192,7 +228,6 @@ def draft(
     best = min(priority_rank(s) for s in firing)
     top = [s for s in firing if priority_rank(s) == best]
     lead = min(top, key=lambda s: s.start)
-    alertname = lead.labels.get("alertname", "")
     by_cause: dict[str, list[str]] = {}
     for span in firing:
         until = window[1] if span.end is None else span.end
@@ -200,8 +235,7 @@ def draft(
             f"{span.labels.get('alertname')} ({format_duration(until - span.start)})"
         )
     return Postmortem(
-        vendor=lead.labels.get("vendor", ""),
-        error_type=ERROR_TYPES.get(alertname, alertname),
+        affected=_affected(firing),
         first=first,
         last=last,
         ongoing=ongoing,

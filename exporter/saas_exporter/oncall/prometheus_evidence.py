@@ -8,8 +8,10 @@ that stopped two minutes ago must not keep the tree off "monitor".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..catalog import VendorKind
 from .promapi import PrometheusClient, PrometheusError
 
 PROBE_ERRORS = (
@@ -20,8 +22,11 @@ INAPP_ERRORS = 'sum by (vendor, code) (increase(saas_api_requests_total{code!~"[
 FIRING = 'ALERTS{alertname=~"Saas.*", alertstate="firing"}'
 
 
-def inapp_kind(code: str) -> str:
-    """saas_api_requests_total's `code` label as a probe failure reason."""
+def inapp_kind(code: str, status_reasons: Mapping[int, str]) -> str:
+    """saas_api_requests_total's `code` label as a probe failure reason; a status the
+    vendor's kind gives a meaning of its own (Clay's 402) means that."""
+    if code.isdigit() and int(code) in status_reasons:
+        return status_reasons[int(code)]
     if code == "401":
         return "auth"
     if code == "403":
@@ -50,7 +55,9 @@ def _for_vendor(labels: dict[str, str], vendors: set[str]) -> list[str]:
     return sorted(vendors) if vendor == "all" else [vendor] if vendor in vendors else []
 
 
-def collect(client: PrometheusClient, vendors: set[str]) -> PrometheusFindings:
+def collect(client: PrometheusClient, kinds: Mapping[str, VendorKind]) -> PrometheusFindings:
+    """What Prometheus says about each vendor (name -> its kind)."""
+    vendors = set(kinds)
     findings = PrometheusFindings()
     try:
         probe_errors = client.query(PROBE_ERRORS)
@@ -72,7 +79,7 @@ def collect(client: PrometheusClient, vendors: set[str]) -> PrometheusFindings:
             code = labels.get("code", "")
             findings.errors.setdefault(vendor, []).append(
                 (
-                    inapp_kind(code),
+                    inapp_kind(code, kinds[vendor].status_reasons),
                     f"Prometheus: {series.values[0][1]:g} in-app requests answered {code} "
                     "in the last 5m",
                 )

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
+from ..catalog import CATALOG
 from ..config import ExporterConfig, VendorConfig
 from ..probes import targets_for
 from ..redaction import redact
-from .actions import actions_for, key_sources
-from .common import load_or_abort, select_vendors
+from .common import config_source, select_vendors
 from .decision import Decision, decide
 from .frame import (
     Command,
@@ -47,10 +47,12 @@ def _from_exporter(
     return {name: from_exporter(snapshot, name, url, now) for name in names}, None
 
 
-def _add_prometheus(url: str, timeout: float, evidence: dict[str, VendorEvidence]) -> None:
+def _add_prometheus(
+    url: str, timeout: float, vendors: Sequence[VendorConfig], evidence: dict[str, VendorEvidence]
+) -> None:
     client = PrometheusClient(url, timeout)
     try:
-        findings = collect(client, set(evidence))
+        findings = collect(client, {vendor.name: vendor.kind_spec for vendor in vendors})
     finally:
         client.close()
     for name, item in evidence.items():
@@ -92,7 +94,7 @@ def collect_evidence(
                 f"the status page cannot be reached from here ({page.reason}: {page.error})"
             )
     if args.prometheus_url:
-        _add_prometheus(args.prometheus_url, args.timeout, evidence)
+        _add_prometheus(args.prometheus_url, args.timeout, vendors, evidence)
     return [evidence[name] for name in names]
 
 
@@ -105,20 +107,40 @@ def _alert_line(labels: dict[str, str]) -> str:
     return f"{labels['alertname']} ({', '.join(shown)})"
 
 
-def advice(vendor: VendorConfig, evidence: VendorEvidence, decision: Decision):
-    """The immediate actions for each error type seen, with where affected keys live."""
+# Actions answering these reasons are about a key: say where each affected key lives.
+KEY_REASONS = frozenset(CATALOG.reasons_of_class("key_rejected"))
+
+
+def key_sources(vendor: VendorConfig, accounts: set[str]) -> tuple[str, ...]:
+    """Where each affected account's key comes from (never the key itself)."""
+    return tuple(
+        f"{vendor.name}/{account.name} reads its key from {account.key_source}"
+        for account in vendor.accounts
+        if account.name in accounts
+    )
+
+
+def advice(
+    vendor: VendorConfig, evidence: VendorEvidence, decision: Decision
+) -> tuple[AdviceGroup, ...]:
+    """The catalog's immediate actions for each error type seen, then the one the branch
+    calls for, in the words of the vendor's kind (Clay's own steps for Clay)."""
+    actions = CATALOG.actions_for_reasons(decision.error_kinds)
+    own = decision.branch.action
+    if own and all(action.key != own for action in actions):
+        actions.append(CATALOG.actions[own])
     failing = {p.account for p in evidence.probes if not p.success}
     groups = []
-    for group in actions_for(decision.error_kinds):
-        steps = list(group.steps)
-        if group.kinds & {"auth", "forbidden", "account_mismatch"}:
+    for action in actions:
+        steps = CATALOG.action_steps(action.key, vendor.kind)
+        if KEY_REASONS & set(action.reasons):
             steps += key_sources(vendor, failing)
-        groups.append(AdviceGroup(group.title, tuple(steps)))
+        groups.append(AdviceGroup(action.title, steps))
     return tuple(groups)
 
 
 def gather(args: argparse.Namespace, context: Context) -> TriageReport:
-    config = load_or_abort(args.config_file)
+    config = config_source(args).load_or_abort()
     vendors = select_vendors(config, args.vendor)
     evidence = collect_evidence(args, config, vendors, context.clock)
     triaged = []

@@ -12,9 +12,18 @@ from typing import Any
 
 import httpx
 
-from .http import base_result, classify_status, exchange, failed, http_failure, json_body
+from .http import (
+    base_result,
+    classify_status,
+    exchange,
+    failed,
+    http_failure,
+    json_body,
+    throttle_evidence,
+)
 from .result import AccountIdentity, ProbeResult
 from .target import ProbeTarget
+from .text import vendor_text
 
 
 def lookup_field(body: Any, path: str) -> Any:
@@ -50,10 +59,8 @@ def _check_body(result: ProbeResult, target: ProbeTarget, response: httpx.Respon
     assert api is not None
     if not api.json_field and not api.account_id_field:
         return replace(result, success=True)
-    body = json_body(response)
-    if body is None:
-        return failed(result, "invalid_response", f"{response.status_code}: body is not JSON")
     try:
+        body = json_body(response)
         if api.json_field:
             lookup_field(body, api.json_field)
         if api.account_id_field:
@@ -63,7 +70,8 @@ def _check_body(result: ProbeResult, target: ProbeTarget, response: httpx.Respon
                     f"{api.account_id_field}: expected an id (string or number), "
                     f"got {type(value).__name__}"
                 )
-            result = replace(result, account=AccountIdentity(str(value), None))
+            account_id = vendor_text(value, target.vendor.limits.max_label_length)
+            result = replace(result, account=AccountIdentity(account_id, None))
     except ValueError as err:
         return failed(result, "invalid_response", f"{response.status_code}: {err}")
     expected = target.account.expected_account_id if target.account else None
@@ -87,6 +95,7 @@ async def probe_api(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResu
         f"{target.vendor.api_url}{api.path}",
         request_headers(target),
         target.vendor.timeout_seconds,
+        limits=target.vendor.limits,
     )
     result = base_result(ex, read_rate_limits=True, ratelimit_names=api.ratelimit_headers)
     response = ex.response
@@ -96,7 +105,9 @@ async def probe_api(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResu
     if status in status_reasons:
         return http_failure(result, response, status_reasons[status])
     if status not in api.expected_status:
-        reason = classify_status(response, auth_on_400=False)
+        reason = classify_status(
+            response, auth_on_400=False, throttled=throttle_evidence(response, result)
+        )
         if reason is None or (reason == "invalid_response" and not response.is_redirect):
             expected = " or ".join(map(str, api.expected_status))
             return failed(result, "invalid_response", f"{status}: expected {expected}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import ssl
 import time
 from collections.abc import Mapping
@@ -11,25 +11,42 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
+from .. import __version__, bounded_json
+from ..config import ResponseLimits
 from ..ratelimit_headers import parse_named_rate_limit_headers
 from ..redaction import redact
 from ..retry_after import parse_retry_after
+from .body import (
+    ACCEPT_ENCODING,
+    CLIENT_MAX_HEADER_BYTES,
+    AnswerRejected,
+    check_headers,
+    decoded_response,
+    read_body,
+    size_text,
+)
 from .result import ProbeResult
+from .text import vendor_text
 
 USER_AGENT = f"saas-exporter/{__version__} (+synthetic probe)"
 _MAX_DETAIL = 200
+DEFAULT_LIMITS = ResponseLimits()
+# The HTTP client's own timeouts (connect, each read) fire first when nothing arrives;
+# this bounds the whole answer, for a body that keeps trickling in.
+WHOLE_ANSWER_SLACK = 0.25
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """A completed request: the response (or None) and what went wrong on the wire."""
+    """A completed request: the response (or None) and what went wrong on the wire.
+    ``http_status`` is kept when the status line arrived but the answer was refused."""
 
     response: httpx.Response | None
     duration_seconds: float
     finished_at: float
     transport_reason: str | None = None
     transport_error: str = ""
+    http_status: int = 0
 
 
 def _transport_reason(err: Exception) -> str:
@@ -45,6 +62,26 @@ def _transport_reason(err: Exception) -> str:
     return "connection"
 
 
+def _header_block_too_long(err: Exception) -> bool:
+    # h11 (under httpcore) refuses a header block past the client's ceiling this way.
+    return isinstance(err, httpx.RemoteProtocolError) and "too long" in str(err).lower()
+
+
+async def _receive(
+    client: httpx.AsyncClient, request: httpx.Request, limits: ResponseLimits
+) -> httpx.Response:
+    response = await client.send(request, stream=True, follow_redirects=False)
+    try:
+        check_headers(response, limits.max_header_bytes)
+        body = await read_body(response, limits.max_body_bytes)
+    except AnswerRejected as rejected:
+        rejected.http_status = response.status_code
+        raise
+    finally:
+        await response.aclose()
+    return decoded_response(response, body)
+
+
 async def exchange(
     client: httpx.AsyncClient,
     url: str,
@@ -52,31 +89,51 @@ async def exchange(
     timeout: float,
     params: Mapping[str, str] | None = None,
     clock=time.time,
+    limits: ResponseLimits = DEFAULT_LIMITS,
 ) -> Exchange:
+    """One GET within bounds: ``timeout`` covers the whole answer (a body trickling a
+    byte at a time included), and the answer is read within ``limits``."""
     start = time.perf_counter()
+
+    def refused(reason: str, message: str, status: int = 0) -> Exchange:
+        return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message), status)
+
     try:
-        response = await client.get(
+        request = client.build_request(
+            "GET",
             url,
-            headers={"user-agent": USER_AGENT, **headers},
+            headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
             params=params,
             timeout=timeout,
-            follow_redirects=False,
         )
+        async with asyncio.timeout(timeout + WHOLE_ANSWER_SLACK):
+            response = await _receive(client, request, limits)
+    except TimeoutError:
+        return refused("timeout", f"no complete response within {timeout:g}s")
+    except AnswerRejected as rejected:
+        return refused(rejected.reason, str(rejected), rejected.http_status)
     except httpx.HTTPError as err:
+        if _header_block_too_long(err):
+            return refused(
+                "too_large",
+                f"response headers over {size_text(CLIENT_MAX_HEADER_BYTES)}, "
+                "the HTTP client's ceiling",
+            )
         reason = _transport_reason(err)
         if reason == "timeout":
-            message = f"{type(err).__name__}: no response within {timeout:g}s"
-        else:
-            message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message))
+            return refused(reason, f"{type(err).__name__}: no response within {timeout:g}s")
+        message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        return refused(reason, vendor_text(message, 500))
     return Exchange(response, time.perf_counter() - start, clock())
 
 
-def json_body(response: httpx.Response) -> Any | None:
+def json_body(response: httpx.Response) -> Any:
+    """The body's JSON; ValueError saying what the body is instead ("body is not JSON",
+    "body is nested deeper than 64 levels")."""
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        return bounded_json.loads(response.content)
+    except bounded_json.JSONRejected as err:
+        raise ValueError("body is not JSON" if err.syntax else f"body {err}") from None
 
 
 def _looks_like_html(response: httpx.Response) -> bool:
@@ -93,17 +150,45 @@ def is_cloudflare_challenge(response: httpx.Response) -> bool:
     return False
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def vendor_message(body: Any, depth: int = 0) -> str | None:
+    """The vendor's own words in an error body, in the shapes APIs use: JSON:API
+    ``errors[0].detail``, problem+json (RFC 9457) ``title``/``detail``, ``message`` or
+    ``error`` as text or as an object holding one (``{"message": {"message": ...}}``,
+    ``{"error": {"message": ...}}``), OAuth's ``error_description``."""
+    if depth > 4:
+        return None
+    if isinstance(body, list):
+        return vendor_message(body[0], depth + 1) if body else None
+    if not isinstance(body, dict):
+        return _text(body)
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        for key in ("detail", "title", "code", "message"):
+            if first.get(key) not in (None, ""):
+                return str(first[key])
+    title, detail = _text(body.get("title")), _text(body.get("detail"))
+    if title or detail:
+        return ": ".join(t for t in (title, detail) if t)
+    for key in ("message", "error_description", "error", "errors", "detail"):
+        found = vendor_message(body.get(key), depth + 1)
+        if found:
+            return found
+    return None
+
+
 def error_detail(response: httpx.Response) -> str:
-    """The vendor's own words (JSON:API errors[0].detail), or what the body was instead."""
-    body = json_body(response)
-    if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
-        first = body["errors"][0]
-        if isinstance(first, dict):
-            text = first.get("detail") or first.get("title") or first.get("code") or ""
-            if text:
-                return redact(str(text))[:_MAX_DETAIL]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return redact(body["message"])[:_MAX_DETAIL]
+    """The vendor's own words, or what the body was instead."""
+    try:
+        found = vendor_message(json_body(response))
+    except ValueError:
+        found = None
+    if found:
+        return vendor_text(redact(found), _MAX_DETAIL)
     if not response.content:
         return "empty body"
     if _looks_like_html(response):
@@ -111,11 +196,24 @@ def error_detail(response: httpx.Response) -> str:
     return "body is not JSON"
 
 
-def classify_status(response: httpx.Response, auth_on_400: bool) -> str | None:
-    """Failure reason for a non-success status, None for 2xx."""
+def throttle_evidence(response: httpx.Response, result: ProbeResult) -> bool:
+    """A Retry-After, or a rate-limit header saying nothing remains: the vendor says
+    the budget is spent, whatever the status (GitHub throttles with 403 this way)."""
+    remaining = result.ratelimit.remaining if result.ratelimit else None
+    return "retry-after" in response.headers or remaining == 0
+
+
+def classify_status(
+    response: httpx.Response, auth_on_400: bool, throttled: bool = False
+) -> str | None:
+    """Failure reason for a non-success status, None for 2xx. ``throttled``: the answer
+    carries throttling evidence (throttle_evidence), which makes a 400 or 403 a
+    ``throttled``, not a key problem."""
     status = response.status_code
     if 200 <= status < 300:
         return None
+    if status in (400, 403) and throttled:
+        return "throttled"
     if status == 401 or (status == 400 and auth_on_400):
         return "auth"
     if status == 403:
@@ -138,6 +236,7 @@ def base_result(
             success=False,
             duration_seconds=ex.duration_seconds,
             finished_at=ex.finished_at,
+            http_status=ex.http_status,
             failure_reason=ex.transport_reason,
             error=ex.transport_error,
         )
@@ -173,7 +272,7 @@ def failed(result: ProbeResult, reason: str, error: str) -> ProbeResult:
 
 def http_failure(result: ProbeResult, response: httpx.Response, reason: str) -> ProbeResult:
     if response.is_redirect:
-        location = response.headers.get("location", "nowhere")
+        location = vendor_text(response.headers.get("location", "nowhere"), _MAX_DETAIL)
         text = f"{response.status_code}: unexpected redirect to {location}"
     elif reason == "cloudflare_challenge":
         text = f"{response.status_code}: Cloudflare challenge page (cf-mitigated: challenge)"
@@ -190,15 +289,18 @@ async def fetch_200(
     *,
     params: Mapping[str, str] | None = None,
     auth_on_400: bool = False,
+    limits: ResponseLimits = DEFAULT_LIMITS,
 ) -> tuple[ProbeResult, httpx.Response | None]:
     """One request, classified: ``(failed result, None)`` when the wire, the status or a
     non-200 success already decided the outcome, else ``(base result, the 200 response)``
     for the probe to validate."""
-    ex = await exchange(client, url, headers, timeout, params=params)
+    ex = await exchange(client, url, headers, timeout, params=params, limits=limits)
     result = base_result(ex, read_rate_limits=True)
     if ex.response is None:
         return result, None
-    reason = classify_status(ex.response, auth_on_400=auth_on_400)
+    reason = classify_status(
+        ex.response, auth_on_400=auth_on_400, throttled=throttle_evidence(ex.response, result)
+    )
     if reason:
         return http_failure(result, ex.response, reason), None
     if ex.response.status_code != 200:

@@ -10,6 +10,7 @@ import httpx
 from .http import failed, fetch_200, json_body
 from .result import AccountIdentity, ProbeResult
 from .target import ProbeTarget
+from .text import DEFAULT_MAX_LABEL_LENGTH, vendor_text
 
 
 def request_headers(target: ProbeTarget) -> dict[str, str]:
@@ -18,12 +19,13 @@ def request_headers(target: ProbeTarget) -> dict[str, str]:
         "authorization": f"Klaviyo-API-Key {target.account.api_key}",
         "accept": "application/vnd.api+json",
     }
-    if target.vendor.revision:
-        headers["revision"] = target.vendor.revision
+    revision_header = target.vendor.kind_spec.revision_header
+    if target.vendor.revision and revision_header:
+        headers[revision_header] = target.vendor.revision
     return headers
 
 
-def parse_account(body: Any) -> AccountIdentity:
+def parse_account(body: Any, max_label_length: int = DEFAULT_MAX_LABEL_LENGTH) -> AccountIdentity:
     """The one account a private key belongs to; ValueError names the bad field."""
     if not isinstance(body, dict):
         raise ValueError("expected a JSON:API document (an object)")
@@ -34,13 +36,17 @@ def parse_account(body: Any) -> AccountIdentity:
     if not isinstance(first, dict):
         raise ValueError(f"data[0]: expected an account object, got {_kind(first)}")
     if first.get("type") != "account":
-        raise ValueError(f"data[0].type: expected 'account', got {first.get('type')!r}")
+        got = vendor_text(repr(first.get("type")), 60)
+        raise ValueError(f"data[0].type: expected 'account', got {got}")
     account_id = first.get("id")
     if not isinstance(account_id, str) or not account_id:
         raise ValueError(f"data[0].id: expected a non-empty string, got {_kind(account_id)}")
     attributes = first.get("attributes")
     test_account = attributes.get("test_account") if isinstance(attributes, dict) else None
-    return AccountIdentity(account_id, test_account if isinstance(test_account, bool) else None)
+    return AccountIdentity(
+        vendor_text(account_id, max_label_length),
+        test_account if isinstance(test_account, bool) else None,
+    )
 
 
 def _kind(value: Any) -> str:
@@ -55,11 +61,12 @@ async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> Prob
         target.vendor.timeout_seconds,
         # Klaviyo documents an invalid or missing key as a 400 too, on this endpoint.
         auth_on_400=True,
+        limits=target.vendor.limits,
     )
     if response is None:
         return result
     try:
-        identity = parse_account(json_body(response))
+        identity = parse_account(json_body(response), target.vendor.limits.max_label_length)
     except ValueError as err:
         return failed(result, "invalid_response", f"200: {err}")
     result = replace(result, account=identity)
@@ -80,10 +87,14 @@ async def probe_profiles(target: ProbeTarget, client: httpx.AsyncClient) -> Prob
         request_headers(target),
         target.vendor.timeout_seconds,
         params={"page[size]": "1"},
+        limits=target.vendor.limits,
     )
     if response is None:
         return result
-    body = json_body(response)
+    try:
+        body = json_body(response)
+    except ValueError as err:
+        return failed(result, "invalid_response", f"200: {err}")
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return failed(result, "invalid_response", "200: data: expected a list of profiles")
     return replace(result, success=True)

@@ -45,6 +45,40 @@ class Incident:
     updates: tuple[tuple[str, str, str], ...] = ()  # (time, status, body)
 
 
+# Statuses of a maintenance in progress (Atlassian; a Rootly list uses the same words).
+ACTIVE_MAINTENANCE = ("in_progress", "verifying")
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    id: str
+    name: str
+    status: str  # scheduled | in_progress | verifying
+    # Unix times of the announced window; None when the page gives none.
+    starts_at: float | None
+    ends_at: float | None
+    components: tuple[str, ...]  # affected components, by name; () when none are listed
+    url: str  # the vendor's notice
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in ACTIVE_MAINTENANCE
+
+
+@dataclass(frozen=True)
+class MaintenanceFeed:
+    """What a page announces. `error` non-empty: the feed could not be read, and
+    `maintenances` are the last ones read (the store keeps them)."""
+
+    maintenances: tuple[Maintenance, ...] = ()
+    dropped: int = 0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
 @dataclass(frozen=True)
 class StatusPageSnapshot:
     indicator: str
@@ -53,6 +87,11 @@ class StatusPageSnapshot:
     incidents: tuple[Incident, ...] = ()
     active_maintenances: int = 0
     page_format: str = "atlassian"
+    # Announced maintenances; None when the page has no maintenance feed.
+    maintenances: MaintenanceFeed | None = None
+    # Items past global.limits.max_components / max_incidents, not kept.
+    dropped_components: int = 0
+    dropped_incidents: int = 0
 
 
 @dataclass(frozen=True)

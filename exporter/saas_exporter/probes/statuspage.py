@@ -9,25 +9,41 @@ probe at once: the page is there but not answering, and that is the failure to r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from ..catalog import CATALOG
+from ..config.model import ResponseLimits
 from .atlassian import parse_atlassian_summary
-from .http import base_result, classify_status, exchange, failed, http_failure, json_body
+from .http import (
+    base_result,
+    classify_status,
+    exchange,
+    failed,
+    http_failure,
+    json_body,
+    throttle_evidence,
+)
+from .maintenances import capped, fetch_feed
 from .result import ProbeResult, StatusPageSnapshot
 from .rootly import parse_rootly_status
 from .target import ProbeTarget
 
-_PARSERS: dict[str, Callable[[Any], StatusPageSnapshot]] = {
+
+class Parser(Protocol):
+    """A status-page document (and the response limits) -> what the page says."""
+
+    def __call__(self, body: Any, limits: ResponseLimits = ...) -> StatusPageSnapshot: ...
+
+
+_PARSERS: dict[str, Parser] = {
     "atlassian": parse_atlassian_summary,
     "rootly": parse_rootly_status,
 }
 # Format -> (display name, summary path, parser); names and paths from the catalog.
-FORMATS: dict[str, tuple[str, str, Callable[[Any], StatusPageSnapshot]]] = {
+FORMATS: dict[str, tuple[str, str, Parser]] = {
     name: (spec.display_name, spec.summary, _PARSERS[name])
     for name, spec in CATALOG.statuspage_formats.items()
 }
@@ -47,35 +63,64 @@ async def _attempt(
         f"{target.vendor.statuspage_url}{path}",
         {"accept": "application/json"},
         target.vendor.timeout_seconds,
+        limits=target.vendor.limits,
     )
     result = base_result(ex, read_rate_limits=False)
     if ex.response is None:
         return result, True
     status = ex.response.status_code
-    reason = classify_status(ex.response, auth_on_400=False)
+    reason = classify_status(
+        ex.response, auth_on_400=False, throttled=throttle_evidence(ex.response, result)
+    )
     if reason:
         return http_failure(result, ex.response, reason), reason not in _NOT_THIS_FORMAT
-    body = json_body(ex.response)
-    if body is None:
-        return failed(result, "invalid_response", f"{status}: body is not JSON"), False
     try:
-        snapshot = parse(body)
+        snapshot = parse(json_body(ex.response), target.vendor.limits)
     except ValueError as err:
         return failed(result, "invalid_response", f"{status}: {err}"), False
     return replace(result, success=True, statuspage=snapshot), True
 
 
 async def probe_statuspage(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    return await _with_maintenances(await _probe_page(target, client), target, client)
+
+
+async def _with_maintenances(
+    result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient
+) -> ProbeResult:
+    """A readable page's announced maintenances, from the format's own documents (a
+    failed feed leaves the probe successful: the summary is what the probe is for)."""
+    page = result.statuspage
+    if not result.success or page is None:
+        return result
+    vendor = target.vendor
+    feed = page.maintenances
+    if feed is None:
+        assert vendor.statuspage_url
+        feed = await fetch_feed(
+            client,
+            vendor.statuspage_url,
+            page.page_format,
+            vendor.timeout_seconds,
+            limits=vendor.limits,
+        )
+    if feed is None:
+        return result
+    return replace(
+        result, statuspage=replace(page, maintenances=capped(feed, vendor.max_maintenances))
+    )
+
+
+async def _probe_page(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     url = target.vendor.statuspage_url
     assert url
     configured = target.vendor.statuspage_format
     if configured != "auto":
-        result, _ = await _attempt(target, client, configured)
-        return result
+        return (await _attempt(target, client, configured))[0]
     first = _detected.get(url, "atlassian")
     errors: dict[str, str] = {}
     duration = 0.0
-    result = None
+    result: ProbeResult | None = None
     for page_format in [first, *(f for f in FORMATS if f != first)]:
         result, final = await _attempt(target, client, page_format)
         duration += result.duration_seconds

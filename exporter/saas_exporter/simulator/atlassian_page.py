@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from .maintenances import (
+    ACTIVE_PATH,
+    UPCOMING_PATH,
+    SimMaintenance,
+    announced,
+    atlassian_document,
+    in_progress_components,
+)
 from .responses import Response, html_response, json_response
 from .scenarios import ScenarioState
 
@@ -85,11 +93,22 @@ def _slug(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())[:12] or "component"
 
 
-def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> dict:
+def summary(
+    vendor: str,
+    base_url: str,
+    scenario: ScenarioState,
+    now: float,
+    maintenances: tuple[SimMaintenance, ...] = (),
+) -> dict:
     page_components, page_incidents = PAGES[vendor]
     indicator, description, overrides, incident = page_incidents.get(
         scenario.name, ("none", "All Systems Operational", {}, None)
     )
+    under_maintenance = in_progress_components(maintenances, now)
+    # The scenario's statuses win: an outage during a maintenance shows as the outage.
+    overrides = {**dict.fromkeys(under_maintenance, "under_maintenance"), **overrides}
+    if indicator == "none" and announced(maintenances, now, ("in_progress",)):
+        indicator, description = "maintenance", "Service Under Maintenance"
     since = iso_time(scenario.since or now)
     components = []
     group_ids: dict[str, str] = {}
@@ -150,9 +169,9 @@ def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> 
                 ],
             }
         )
-    maintenances = []
+    listed = []
     if scenario.name == "maintenance":
-        maintenances.append(
+        listed.append(
             {
                 "id": "sim-maint-analytics",
                 "name": "Analytics database upgrade",
@@ -175,16 +194,33 @@ def summary(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> 
         "status": {"indicator": indicator, "description": description},
         "components": components,
         "incidents": incidents,
-        "scheduled_maintenances": maintenances,
+        "scheduled_maintenances": listed
+        + [
+            atlassian_document(m, base_url, components, now, iso_time)
+            for m in announced(maintenances, now, ("scheduled", "in_progress"))
+        ],
     }
 
 
+# Document path -> the maintenance statuses it lists.
+MAINTENANCE_DOCUMENTS = {UPCOMING_PATH: ("scheduled",), ACTIVE_PATH: ("in_progress", "verifying")}
+
+
 def handle(
-    path_tail: str, vendor: str, base_url: str, scenario: ScenarioState, now: float
+    path_tail: str,
+    vendor: str,
+    base_url: str,
+    scenario: ScenarioState,
+    now: float,
+    maintenances: tuple[SimMaintenance, ...] = (),
 ) -> Response:
     if scenario.name == "statuspage_down":
         return html_response(503, "503 Service Unavailable")
-    document = summary(vendor, base_url, scenario, now)
+    document = summary(vendor, base_url, scenario, now, maintenances)
+    if path_tail in MAINTENANCE_DOCUMENTS:
+        statuses = MAINTENANCE_DOCUMENTS[path_tail]
+        listed = [m for m in document["scheduled_maintenances"] if m["status"] in statuses]
+        document = {"page": document["page"], "scheduled_maintenances": listed}
     if path_tail == "api/v2/status.json":
         document = {"page": document["page"], "status": document["status"]}
     elif path_tail == "api/v2/incidents.json":

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from .responses import Response, html_response, json_response, jsonapi_error
+from .responses import Response, html_response, is_revoked, json_response, jsonapi_error
 from .scenarios import ScenarioState
 
 JSONAPI = "application/vnd.api+json"
@@ -56,7 +56,7 @@ def _authenticate(headers: Mapping[str, str]) -> tuple[str | None, Response | No
             "Missing or invalid authorization scheme. Please use Klaviyo-API-Key.",
             {"www-authenticate": "Klaviyo-API-Key"},
         )
-    if not key.startswith("pk_"):
+    if not key.startswith("pk_") or is_revoked(key):
         return None, jsonapi_error(
             401,
             "authentication_failed",

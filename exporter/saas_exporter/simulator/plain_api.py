@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .responses import Response, html_response, json_response
+from .responses import Response, html_response, is_revoked, json_response
 from .scenarios import ScenarioState
 
 LOW_HEADROOM_REMAINING = 2
@@ -91,6 +91,8 @@ def handle(
         expected = f"{api.auth_header}: {api.auth_prefix}<key>"
         return error(401, f"Missing API key: send it as {expected}")
     key = value[len(api.auth_prefix) :].strip()
+    if is_revoked(key):
+        return error(401, "Invalid API key")
     extra = api.extra_failures.get(scenario.name)
     failure = extra(scenario) if extra else _common_failure(scenario)
     if failure:

@@ -7,6 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+# A key holding this word answers 401 on every fake API, as a revoked key does at the
+# vendor: key-rotation drills swap it for a good one (pk_sim_..., sim_...).
+REVOKED_KEY_MARK = "revoked"
+
+
+def is_revoked(key: str) -> bool:
+    return REVOKED_KEY_MARK in key
+
 
 @dataclass
 class Response:

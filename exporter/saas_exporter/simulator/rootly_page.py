@@ -7,6 +7,7 @@ the probe's filtering of resolved incidents is exercised on every scenario.
 from __future__ import annotations
 
 from .atlassian_page import iso_time
+from .maintenances import SimMaintenance, announced
 from .responses import Response, html_response, json_response
 from .scenarios import ScenarioState
 
@@ -54,10 +55,19 @@ def incidents(base_url: str, scenario: ScenarioState, now: float) -> list[dict]:
     return out
 
 
-def status(vendor: str, base_url: str, scenario: ScenarioState, now: float) -> dict:
+def status(
+    vendor: str,
+    base_url: str,
+    scenario: ScenarioState,
+    now: float,
+    maintenances: tuple[SimMaintenance, ...] = (),
+) -> dict:
     indicator, description, _ = _SCENARIOS.get(
         scenario.name, ("none", "All systems operational", None)
     )
+    # Rootly shows a maintenance in progress only as the indicator, with no window.
+    if indicator == "none" and announced(maintenances, now, ("in_progress",)):
+        indicator, description = _SCENARIOS["maintenance"][:2]
     return {
         "page": {"name": vendor.capitalize(), "url": base_url, "updated_at": iso_time(now)},
         "status": {"indicator": indicator, "description": description},
@@ -70,7 +80,13 @@ def _int(text: str | None, default: int) -> int:
 
 
 def handle(
-    path_tail: str, query: dict[str, str], vendor: str, base_url: str, scenario, now: float
+    path_tail: str,
+    query: dict[str, str],
+    vendor: str,
+    base_url: str,
+    scenario,
+    now: float,
+    maintenances: tuple[SimMaintenance, ...] = (),
 ) -> Response:
     if scenario.name == "statuspage_down":
         return html_response(503, "503 Service Unavailable")
@@ -81,4 +97,5 @@ def handle(
         chunk = items[(page - 1) * per_page : page * per_page]
         meta = {"page": page, "per_page": per_page, "total_count": len(items)}
         return json_response(200, {"incidents": chunk, "meta": meta}, "application/json")
-    return json_response(200, status(vendor, base_url, scenario, now), "application/json")
+    document = status(vendor, base_url, scenario, now, maintenances)
+    return json_response(200, document, "application/json")

@@ -3,7 +3,9 @@
 Routes
   GET  /api/accounts/, /api/profiles/           fake Klaviyo API (api_url = the base URL)
   GET  /status/klaviyo/api/v2/summary.json      fake Klaviyo status page, Atlassian (also
-                                                status.json, incidents.json)
+                                                status.json, incidents.json,
+                                                scheduled-maintenances/upcoming.json
+                                                and active.json)
                                                 (statuspage_url = base/status/klaviyo)
   GET  /clay/public/v0/<any path>               fake Clay API, key in clay-api-key
                                                 (api_url = base/clay/public/v0)
@@ -16,8 +18,15 @@ Routes
   POST /-/scenario  {"scenario": "auth_failure", "vendor": "klaviyo",
                      "retry_after_seconds": 30, "delay_seconds": 6}
                     (no "vendor": every vendor the scenario applies to)
+  GET  /-/maintenances                          announced maintenances per vendor
+  POST /-/maintenances {"vendor": "klaviyo", "maintenances": [{"id": "m1", "name": ...,
+                        "components": ["Klaviyo API"], "starts_in_seconds": 0,
+                        "duration_seconds": 3600, "cancelled": false}]}
+                    (replaces the vendor's list; see maintenances.py)
   GET  /-/requests                              vendor requests served, by path
   POST /-/requests/reset
+
+A key containing "revoked" answers 401 on every fake API (key-rotation drills).
 """
 
 from __future__ import annotations
@@ -25,13 +34,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+from ..web.listen import server_url
 from . import acme_api, atlassian_page, clay_api, klaviyo_api, plain_api, rootly_page
+from .maintenances import ACTIVE_PATH, UPCOMING_PATH, SimMaintenance, parse_maintenances
 from .responses import Response
 from .scenarios import ONLY_FOR, SCENARIOS, ScenarioState, applies_to
 
@@ -40,7 +52,13 @@ VENDORS = ("klaviyo", "clay", "acme")
 STATUS_PREFIX = "/status/"
 # Fake plain-JSON APIs by path prefix.
 PLAIN_APIS = {clay_api.PREFIX + "/": clay_api.CLAY, acme_api.PREFIX + "/": acme_api.ACME}
-ATLASSIAN_DOCUMENTS = ("api/v2/summary.json", "api/v2/status.json", "api/v2/incidents.json")
+ATLASSIAN_DOCUMENTS = (
+    "api/v2/summary.json",
+    "api/v2/status.json",
+    "api/v2/incidents.json",
+    UPCOMING_PATH,
+    ACTIVE_PATH,
+)
 # vendor -> (status page module, the paths it serves)
 PAGES = {
     "klaviyo": (atlassian_page, ATLASSIAN_DOCUMENTS),
@@ -60,15 +78,22 @@ class SimulatorServer(ThreadingHTTPServer):
         self.scenarios: dict[str, ScenarioState] = {
             v: ScenarioState(since=clock()) for v in VENDORS
         }
+        self.maintenances: dict[str, tuple[SimMaintenance, ...]] = {v: () for v in VENDORS}
         self.requests: Counter[str] = Counter()
         self.windows = klaviyo_api.BurstWindows()
         self.minute_windows = plain_api.MinuteWindows(clock)
         super().__init__(address, _Handler)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-answer (a probe's timeout, a test stopping) is
+        # normal for a fake vendor; anything else still gets socketserver's report.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return server_url(self.server_address)
 
     def set_scenario(self, vendor: str, name: str, **params) -> ScenarioState:
         if vendor not in self.scenarios:
@@ -95,6 +120,22 @@ class SimulatorServer(ThreadingHTTPServer):
         for vendor in self.scenarios:
             if applies_to(name, vendor):
                 self.set_scenario(vendor, name, **params)
+
+    def set_maintenances(self, vendor: str, body) -> tuple[SimMaintenance, ...]:
+        """Replace the vendor's announced maintenances (see maintenances.py)."""
+        if vendor not in self.maintenances:
+            raise ValueError(
+                f"vendor: expected one of {', '.join(self.maintenances)}, got {vendor!r}"
+            )
+        parsed = parse_maintenances(body, self.clock())
+        with self.lock:
+            self.maintenances[vendor] = parsed
+        return parsed
+
+    def maintenances_view(self) -> dict:
+        now = self.clock()
+        with self.lock:
+            return {v: [m.describe(now) for m in ms] for v, ms in self.maintenances.items()}
 
     def scenario(self, vendor: str) -> ScenarioState:
         with self.lock:
@@ -133,9 +174,13 @@ class SimulatorServer(ThreadingHTTPServer):
                 self.count(path)
                 base = f"{self.base_url}{STATUS_PREFIX}{vendor}"
                 scenario, now = self.scenario(vendor), self.clock()
+                with self.lock:
+                    maintenances = self.maintenances[vendor]
                 if page is rootly_page:
-                    return rootly_page.handle(tail, query or {}, vendor, base, scenario, now)
-                return atlassian_page.handle(tail, vendor, base, scenario, now)
+                    return rootly_page.handle(
+                        tail, query or {}, vendor, base, scenario, now, maintenances
+                    )
+                return atlassian_page.handle(tail, vendor, base, scenario, now, maintenances)
         return None
 
 
@@ -180,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, self._scenarios_view())
         if path == "/-/requests":
             return self._json(200, self.server.request_counts())
+        if path == "/-/maintenances":
+            return self._json(200, self.server.maintenances_view())
         response = self.server.route(path, headers, dict(parse_qsl(raw_query)))
         if response is None:
             return self._json(404, {"error": f"no such path {path}", "see": __doc__})
@@ -193,6 +240,14 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 self.server.requests.clear()
             return self._json(200, {})
+        if path == "/-/maintenances":
+            try:
+                body = json.loads(raw or b"{}")
+                vendor = body.get("vendor") if isinstance(body, dict) else None
+                self.server.set_maintenances(str(vendor), body)
+            except ValueError as err:
+                return self._json(400, {"error": str(err)})
+            return self._json(200, self.server.maintenances_view())
         if path != "/-/scenario":
             return self._json(404, {"error": f"no such path {path}"})
         try:

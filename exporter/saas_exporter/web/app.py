@@ -15,28 +15,14 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import __version__
 from ..state import ResultStore
 from .auth import BasicAuth
+from .landing import project_urls, render_landing
 from .metrics import MetricsRenderer, negotiate
 from .webconfig import WebConfig
 
 log = logging.getLogger(__name__)
 
-LANDING = """<!doctype html>
-<html><head><title>saas-exporter</title></head>
-<body><h1>saas-exporter {version}</h1>
-<p>Synthetic probes of SaaS vendors (API identity, rate-limit headroom, status page).</p>
-<ul>
-<li><a href="{metrics}">{metrics_path}</a>: Prometheus metrics
-  (probes run in the background; a scrape never calls a vendor)</li>
-<li><a href="health">/health</a>: integration health per vendor
-  (200 healthy, 503 degraded or down)</li>
-<li><a href="-/healthy">/-/healthy</a>: liveness of the exporter itself
-  (use this for Kubernetes liveness)</li>
-<li><a href="-/ready">/-/ready</a>: readiness (every probe has run once)</li>
-</ul></body></html>
-"""
 TEXT = "text/plain; charset=utf-8"
 Headers = list[tuple[bytes, bytes]]
 
@@ -61,6 +47,8 @@ class Endpoints:
     telemetry_path: str = "/metrics"
     # Called by POST /-/reload when --web.enable-lifecycle is set; returns an error text.
     reload: Callable[[], str | None] | None = None
+    # Extra links for the landing page, (title, URL): the simulator, in the demo.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 class ExporterApp:
@@ -69,6 +57,7 @@ class ExporterApp:
         self._auth = BasicAuth(endpoints.web.users)
         # bcrypt is CPU-bound by design: two workers at most, apart from rendering.
         self._auth_pool = ThreadPoolExecutor(2, thread_name_prefix="auth")
+        self._docs_url = project_urls().get("Documentation")
 
     def set_web_config(self, web: WebConfig) -> None:
         self._auth = BasicAuth(web.users)
@@ -140,8 +129,9 @@ class ExporterApp:
         return Response(503, b"waiting for the first probe of every target\n")
 
     async def _landing(self, _headers: dict[str, str]) -> Response:
-        path = self.endpoints.telemetry_path
-        page = LANDING.format(version=__version__, metrics=path.lstrip("/"), metrics_path=path)
+        endpoints = self.endpoints
+        _status, health = endpoints.health()
+        page = render_landing(health, endpoints.telemetry_path, endpoints.links, self._docs_url)
         return Response(200, page.encode(), "text/html; charset=utf-8")
 
     async def _reload(self, method: str) -> Response:

@@ -9,11 +9,12 @@ import socket
 BACKLOG = 4096
 
 
-def parse_listen_address(address: str) -> tuple[str, int]:
-    """``:9879``, ``127.0.0.1:9879``, ``[::1]:9879``; ValueError says what was expected."""
+def parse_listen_address(address: str, flag: str = "--web.listen-address") -> tuple[str, int]:
+    """``:9879``, ``127.0.0.1:9879``, ``[::1]:9879``; ValueError names `flag` and says what
+    was expected."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"--web.listen-address: expected [host]:port, got {address!r}")
+        raise ValueError(f"{flag}: expected [host]:port, got {address!r}")
     return host.strip("[]"), int(port)
 
 
@@ -26,6 +27,16 @@ def bind(host: str, port: int) -> socket.socket:
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.create_server((host, port), family=family, backlog=BACKLOG)
+
+
+def server_url(address: tuple[object, ...] | str, scheme: str = "http") -> str:
+    """`http://host:port` of a socketserver's `server_address` (host text or bytes)."""
+    if isinstance(address, str):
+        raise ValueError(f"not an IP socket address: {address!r}")
+    host, port = address[:2]
+    if isinstance(host, bytes | bytearray):
+        host = host.decode("ascii")
+    return f"{scheme}://{host}:{port}"
 
 
 def format_address(sock: socket.socket) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -63,7 +63,10 @@ class MetricsRenderer:
         config: ExporterConfig,
         store: ResultStore,
         live_collectors: Iterable[Collector] = (),
+        live_version: Callable[[], int] = lambda: 0,
     ):
+        """``live_version`` changes when the live collectors' state does (a reload, a
+        re-read key): the live part is then rendered again at once."""
         self.store = store
         self.exposition = IncrementalExposition(SaasCollector(config, store), store)
         self._live = CollectorRegistry(auto_describe=False)
@@ -75,7 +78,9 @@ class MetricsRenderer:
         self._lock = threading.Lock()
         self._cached: dict[Format, tuple[int, bytes]] = {}
         self._compressed: dict[Format, tuple[int, bytes, zlib._Compress]] = {}
-        self._live_cache: dict[Format, tuple[float, bytes]] = {}
+        self._live_version = live_version
+        # format -> (render time, live version, text)
+        self._live_cache: dict[Format, tuple[float, int, bytes]] = {}
         # (format, gzip) -> (store version, live part's render time, body)
         self._bodies: dict[tuple[Format, bool], tuple[int, float, bytes]] = {}
 
@@ -86,23 +91,30 @@ class MetricsRenderer:
             cached = self._cached[fmt] = (version, self.exposition.render(fmt))
         return cached[1]
 
+    def _live_fresh(self, cached: tuple[float, int, bytes] | None) -> bool:
+        return (
+            cached is not None
+            and time.monotonic() - cached[0] < LIVE_SECONDS
+            and cached[1] == self._live_version()
+        )
+
     def _live_part(self, fmt: Format) -> tuple[float, bytes]:
         cached = self._live_cache.get(fmt)
-        now = time.monotonic()
-        if cached is None or now - cached[0] >= LIVE_SECONDS:
+        if cached is None or not self._live_fresh(cached):
+            version = self._live_version()
             if fmt == "text":
                 text = generate_latest(self._live)
             else:
                 text = openmetrics_body(self._live) + OPENMETRICS_EOF
-            cached = self._live_cache[fmt] = (now, text)
-        return cached
+            cached = self._live_cache[fmt] = (time.monotonic(), version, text)
+        return cached[0], cached[2]
 
     def fresh(self, fmt: Format, gzip: bool) -> bytes | None:
         """The body when nothing changed since the last render (cheap: no rendering)."""
         with self._lock:
             body = self._bodies.get((fmt, gzip))
             live = self._live_cache.get(fmt)
-            if body is None or live is None or time.monotonic() - live[0] >= LIVE_SECONDS:
+            if body is None or live is None or not self._live_fresh(live):
                 return None
             return body[2] if body[:2] == (self.store.version, live[0]) else None
 

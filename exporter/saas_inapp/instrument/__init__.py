@@ -6,6 +6,7 @@
 See docs/instrumentation.md.
 """
 
+from saas_inapp.instrument.headroom import declare_api_revision
 from saas_inapp.instrument.httpx_transport import (
     AsyncInstrumentedTransport,
     InstrumentedTransport,
@@ -24,6 +25,7 @@ __all__ = [
     "InstrumentedTransport",
     "RequestRecorder",
     "RouteTable",
+    "declare_api_revision",
     "generic_template",
     "instrument_klaviyo_sdk",
     "instrumented_async_client",

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry
+
 from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,
@@ -42,7 +43,7 @@ class InstrumentedTransport(httpx.BaseTransport):
         except httpx.TransportError as error:
             _record(self.recorder, request, code_for_transport_error(error), started)
             raise
-        _record(self.recorder, request, str(response.status_code), started)
+        _record(self.recorder, request, str(response.status_code), started, response)
         return response
 
     def close(self) -> None:
@@ -63,15 +64,28 @@ class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as error:
             _record(self.recorder, request, code_for_transport_error(error), started)
             raise
-        _record(self.recorder, request, str(response.status_code), started)
+        _record(self.recorder, request, str(response.status_code), started, response)
         return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-def _record(recorder: RequestRecorder, request: httpx.Request, code: str, started: float):
-    recorder.record(request.url.host, request.url.path, code, recorder.clock() - started)
+def _record(
+    recorder: RequestRecorder,
+    request: httpx.Request,
+    code: str,
+    started: float,
+    response: httpx.Response | None = None,
+) -> None:
+    recorder.record(
+        request.url.host,
+        request.url.path,
+        code,
+        recorder.clock() - started,
+        response_headers=response.headers if response is not None else None,
+        request_headers=request.headers,
+    )
 
 
 # httpx ignores these Client arguments once a transport is given: they belong to
@@ -87,11 +101,23 @@ def instrumented_client(
     max_endpoints: int = DEFAULT_MAX_ENDPOINTS,
     clock: Clock | None = None,
     transport: httpx.BaseTransport | None = None,
+    account: str = "",
+    api_revision: str | None = None,
+    wall_clock: Clock | None = None,
     **client_arguments: Any,
 ) -> httpx.Client:
-    """An httpx.Client whose requests are recorded; other arguments go to httpx.Client."""
+    """An httpx.Client whose requests are recorded (counts, latency, rate-limit headroom,
+    the API revision sent); `account` and `api_revision` as in RequestRecorder; other
+    arguments go to httpx.Client."""
     recorder = RequestRecorder(
-        vendor, routes=routes, registry=registry, max_endpoints=max_endpoints, clock=clock
+        vendor,
+        routes=routes,
+        registry=registry,
+        max_endpoints=max_endpoints,
+        clock=clock,
+        account=account,
+        api_revision=api_revision,
+        wall_clock=wall_clock,
     )
     inner = transport or httpx.HTTPTransport(**_transport_arguments(client_arguments))
     return httpx.Client(transport=InstrumentedTransport(recorder, inner), **client_arguments)
@@ -105,11 +131,21 @@ def instrumented_async_client(
     max_endpoints: int = DEFAULT_MAX_ENDPOINTS,
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    account: str = "",
+    api_revision: str | None = None,
+    wall_clock: Clock | None = None,
     **client_arguments: Any,
 ) -> httpx.AsyncClient:
     """An httpx.AsyncClient whose requests are recorded; see `instrumented_client`."""
     recorder = RequestRecorder(
-        vendor, routes=routes, registry=registry, max_endpoints=max_endpoints, clock=clock
+        vendor,
+        routes=routes,
+        registry=registry,
+        max_endpoints=max_endpoints,
+        clock=clock,
+        account=account,
+        api_revision=api_revision,
+        wall_clock=wall_clock,
     )
     inner = transport or httpx.AsyncHTTPTransport(**_transport_arguments(client_arguments))
     return httpx.AsyncClient(

@@ -29,6 +29,7 @@ _REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
     405: "Method Not Allowed",
+    411: "Length Required",
     413: "Content Too Large",
 }
 
@@ -64,8 +65,19 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes | BodyRejected:
     stream = environ["wsgi.input"]
     text = environ.get("CONTENT_LENGTH") or ""
     if not text:
-        # Chunked requests have no length; servers that de-chunk say so.
-        body = stream.read(limit + 1) if environ.get("wsgi.input_terminated") else b""
+        # Chunked requests have no length; servers that de-chunk say so. One that does
+        # not would hand us an empty or framed body, which would read as a forgery (401):
+        # refuse it as what it is instead.
+        if environ.get("wsgi.input_terminated"):
+            body = stream.read(limit + 1)
+        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return BodyRejected(
+                411,
+                "body: chunked, and this WSGI server does not de-chunk it "
+                "(no wsgi.input_terminated); send Content-Length or use a server that does",
+            )
+        else:
+            body = b""
     elif not text.isdigit():
         return BodyRejected(400, "header Content-Length: expected a byte count")
     elif int(text) > limit:

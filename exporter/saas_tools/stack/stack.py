@@ -19,6 +19,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, start_http_server
 
 from saas_exporter.config import ExporterConfig
+from saas_exporter.demo.app import DemoApp
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.simulator import SimulatorServer, start_simulator
 
@@ -56,6 +57,9 @@ class StackSpec:
     exporter_job: str = "saas-exporter"
     # Serve `Stack.app_registry` as job `app`: an instrumented application's series.
     app: bool = False
+    # Or run the demo's simulated application against the stack's simulator as job
+    # `app` (`Stack.demo_app`; its traffic on explicit triggers only).
+    demo_app: bool = False
     alerting: Alerting | None = None
 
 
@@ -68,6 +72,7 @@ class Stack:
     prometheus_server: Server
     rules: RetimedRules
     app_registry: CollectorRegistry | None = None
+    demo_app: DemoApp | None = None
     capture: CaptureServer | None = None
     alertmanager: Server | None = None
 
@@ -118,6 +123,8 @@ class Stack:
         jobs = {spec.exporter_job: [self.exporter.address]}
         if spec.app:
             jobs[APP_JOB] = [self._start_app()]
+        elif spec.demo_app:
+            jobs[APP_JOB] = [self._start_demo_app()]
         alertmanager_address = None
         if spec.alerting is not None:
             alertmanager_address = self._start_alerting(spec.alerting)
@@ -161,6 +168,12 @@ class Stack:
         self._exit.callback(server.server_close)
         self._exit.callback(server.shutdown)
         return f"127.0.0.1:{server.server_address[1]}"
+
+    def _start_demo_app(self) -> str:
+        self.demo_app = DemoApp(self.simulator.base_url).start(interval=None)
+        self._exit.callback(self.demo_app.stop)
+        self.app_registry = self.demo_app.registry
+        return self.demo_app.address
 
     def _start_alerting(self, alerting: Alerting) -> str:
         self.capture = CaptureServer().start()

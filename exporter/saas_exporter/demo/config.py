@@ -1,7 +1,10 @@
-"""`--demo`: the exporter probing its own simulator, with no key and no network.
+"""The demo's exporter config: the exporter probing its own simulator, with no key and no
+network.
 
 Three vendors, one per kind: Klaviyo (Atlassian status page), Clay (Rootly status page)
-and "Acme", a ``generic`` vendor configured the way Shopify or Twilio would be.
+and "Acme", a ``generic`` vendor configured the way Shopify or Twilio would be. The
+demo's pieces listen on fixed loopback ports, so the on-call commands' `--demo` finds
+them without a config file.
 """
 
 from __future__ import annotations
@@ -9,8 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .config import ExporterConfig, load_config_data
+import yaml
 
+from ..config import ExporterConfig, load_config_data
+
+# Where the demo's pieces listen by default (the exporter on its usual port).
+DEMO_EXPORTER_ADDRESS = "127.0.0.1:9879"
+DEMO_SIMULATOR_ADDRESS = "127.0.0.1:9880"
+DEMO_APP_ADDRESS = "127.0.0.1:9881"
+DEMO_SIMULATOR_URL = f"http://{DEMO_SIMULATOR_ADDRESS}"
+DEMO_EXPORTER_URL = f"http://{DEMO_EXPORTER_ADDRESS}"
 DEMO_KEY_ENV = "SAAS_EXPORTER_DEMO_KLAVIYO_KEY"
 DEMO_CLAY_KEY_ENV = "SAAS_EXPORTER_DEMO_CLAY_KEY"
 DEMO_ACME_KEY_ENV = "SAAS_EXPORTER_DEMO_ACME_KEY"
@@ -117,3 +128,15 @@ def demo_config(
     vendors: tuple[str, ...] = DEMO_VENDORS,
 ) -> ExporterConfig:
     return load_config_data(demo_config_data(simulator_url, intervals, vendors), demo_env())
+
+
+def demo_config_yaml(simulator_url: str = DEMO_SIMULATOR_URL) -> str:
+    """The demo's config as a file (`saas-exporter demo --print-config`): a starting point
+    for a real one. Its keys come from the environment, as a real config's should."""
+    exports = " ".join(f"{name}={value}" for name, value in demo_env().items())
+    header = (
+        "# saas-exporter: the demo's config (saas-exporter demo --print-config).\n"
+        "# The demo's keys are not secrets; with this file, set them first:\n"
+        f"#   export {exports}\n"
+    )
+    return header + yaml.safe_dump(demo_config_data(simulator_url), sort_keys=False)
