@@ -102,4 +102,4 @@ def test_the_rules_agree_with_the_python_rule_on_every_case(tmp_path: Path):
 @pytest.mark.parametrize("example", cause_docs.EXAMPLES, ids=lambda e: e.title)
 def test_the_runbooks_worked_examples_are_the_rules_verdicts(example):
     side = cause.vendor_side(example.page, example.failing, example.accounts)
-    assert (side is not None) == (example.cause == "vendor")
+    assert (side is not None) == (example.label == "vendor")

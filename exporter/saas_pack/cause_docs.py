@@ -73,7 +73,7 @@ def vendor_lines(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str
 
 @dataclass(frozen=True)
 class Example:
-    cause: str
+    label: str  # the `cause` label the alert carries
     title: str
     evidence: str
     alert: str
@@ -204,7 +204,7 @@ def readme_section(table: Table) -> list[str]:
     lines += ["", "### Worked examples", ""]
     for example in EXAMPLES:
         lines += [
-            f"- **`{example.cause}`: {example.title}.** {example.evidence}. "
+            f"- **`{example.label}`: {example.title}.** {example.evidence}. "
             f"Alert: {example.alert}. The rule: {_verdict(example)}; {example.why}.",
         ]
     return lines
