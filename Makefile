@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:9879
 # Generated Prometheus rule files (rules/thresholds.yaml is their source, not a rule file).
 RULE_FILES := rules/*.rules.yaml
 
-.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill
+.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill lock
 
 setup:
 	@scripts/bootstrap.sh
@@ -36,6 +36,7 @@ rules-check: system-deps
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 pytest: setup system-deps
 	$(PY) -m pytest -q
@@ -50,3 +51,15 @@ drill: setup system-deps
 
 bench: setup
 	$(PY) bench/run.py
+
+# Regenerates the lock files from pyproject.toml (uv, pinned in the dev lock), keeping
+# every current pin that still satisfies it; `make lock UPGRADE=1` moves every pin to
+# the newest release. The dev lock is constrained by the runtime lock, so the image and
+# the tests run the same runtime versions.
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+		--output-file requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 --extra dev \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+		--constraint requirements.lock --output-file requirements-dev.lock

@@ -304,3 +304,17 @@ def test_a_title_groups_vendors_with_the_same_error_type():
     # Most urgent first: P1 before P2, then the first to fire.
     assert document.title == "Incident: Klaviyo, Clay and Acme API unreachable (5xx, timeouts)"
     assert [a.vendor for a in document.affected] == ["klaviyo", "clay", "acme"]
+
+
+def test_a_status_page_answering_an_empty_list_is_no_page_not_a_crash():
+    # postmortem used to end with an AttributeError when a page answered [].
+    import httpx
+
+    from saas_exporter.oncall.vendor_pages import StatusPage, incident_updates, read_page
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
+    with httpx.Client(transport=transport) as client:
+        for page_format in ("atlassian", "rootly", "auto"):
+            documents = read_page(client, StatusPage("acme", "http://status.test", page_format))
+            assert incident_updates(documents) == []
+            assert documents.summary is None or not documents.summary.ok

@@ -273,3 +273,58 @@ def test_webhook_verifier_answers_every_signed_body(body):
     # Signed: verification passes the signature and reaches the body parser.
     outcome = VERIFIER.verify(_signed(body), body)
     assert outcome.result in (VerificationResult.MALFORMED, VerificationResult.INVALID_SIGNATURE)
+
+
+VENDOR_FIELDS = [
+    "name",
+    "kind",
+    "api_url",
+    "statuspage_url",
+    "revision",
+    "timeout",
+    "intervals",
+    "rate_limits_per_minute",
+    "api",
+    "accounts",
+    "statuspage_format",
+]
+FIELD_VALUES = st.one_of(
+    JSON,
+    st.sampled_from(
+        ["klaviyo", "generic", "clay", "0s", "1ms", "2026-02-30", "http://[::1", "x:99999"]
+        + ["https://u:p@h/?token=t", "/v1/me?api_key=k", "\ufeffk"]
+    ),
+    st.fixed_dictionaries({"path": st.sampled_from(["/v1", "/v1?key=1"])}),
+    st.lists(st.fixed_dictionaries({"name": st.just("main"), "api_key_env": st.just("K")})),
+)
+CONFIG_LIKE = st.fixed_dictionaries(
+    {
+        "vendors": st.lists(
+            st.dictionaries(st.sampled_from(VENDOR_FIELDS), FIELD_VALUES), max_size=2
+        )
+    },
+    optional={"global": st.dictionaries(st.sampled_from(["timeout", "limits"]), FIELD_VALUES)},
+)
+
+
+@QUICK
+@given(st.one_of(JSON, CONFIG_LIKE))
+def test_any_config_data_loads_or_is_refused_with_a_config_error(data):
+    from saas_exporter.config import ConfigError, load_config_data
+
+    try:
+        load_config_data(data, {"K": "pk_0123456789abcdef0123456789abcdef"})
+    except ConfigError as err:
+        assert err.problems and all(isinstance(p, str) for p in err.problems)
+        # Refused for a named reason, not caught by the last line of defence.
+        assert not any("the config could not be read" in p for p in err.problems), err.problems
+
+
+@QUICK
+@given(st.text(max_size=200))
+def test_any_yaml_text_parses_or_is_refused_with_a_config_error(text):
+    from saas_exporter.config import ConfigError
+    from saas_exporter.config.files import parse_yaml
+
+    with contextlib.suppress(ConfigError):
+        parse_yaml(text, "config.yml")

@@ -19,8 +19,11 @@ CHECKS = ("all", "structure", "keys")
 EXIT_INVALID = 2
 
 
-def check_config(path: str, what: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def check_config(path: str, what: str, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Prints OK and what was checked (exit 0), or every problem with its path (exit 2)."""
+    # Resolved per call, not at import: sys.stdout/stderr may have been replaced since.
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         if what == "keys":
             problems, sources = key_problems(path)

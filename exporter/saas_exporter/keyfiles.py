@@ -76,6 +76,7 @@ class KeyFiles:
         assert target.account is not None
         who = (target.vendor.name, target.account.name)
         fields = {"vendor": who[0], "account": who[1], "file": str(path)}
+        problem: str | None
         try:
             key = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as err:

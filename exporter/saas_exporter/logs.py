@@ -34,7 +34,9 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
         "msg": record.getMessage(),
     }
     fields.update(getattr(record, "fields", {}) or {})
-    if record.exc_info:
+    if record.exc_text:  # rendered and redacted by RedactingFilter
+        fields["exc"] = record.exc_text
+    elif record.exc_info:
         fields["exc"] = logging.Formatter().formatException(record.exc_info)
     return fields
 
@@ -70,7 +72,9 @@ def setup_logging(level: str = "info", fmt: str = "logfmt", stream=None) -> logg
     handler._saas_exporter = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(LEVELS[level])
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The HTTP client's own debug lines carry raw request and response headers.
+    for name in ("httpx", "httpcore", "h11", "hpack"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return handler
 
 

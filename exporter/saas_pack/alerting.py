@@ -61,7 +61,7 @@ def labels(table: Table, row: AlertRow) -> dict[str, str]:
     return result
 
 
-def annotations(table: Table, row: AlertRow) -> dict[str, str]:
+def alert_annotations(table: Table, row: AlertRow) -> dict[str, str]:
     return {
         "summary": row.summary,
         "description": row.description,

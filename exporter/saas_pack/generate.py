@@ -74,7 +74,7 @@ def write(root: Path, files: dict[str, str]) -> list[str]:
 
 def drift(root: Path, files: dict[str, str]) -> str:
     """A unified diff from what is on disk to what would be generated; '' if none."""
-    parts = []
+    parts: list[str] = []
     for path in sorted(set(files) | owned_on_disk(root)):
         target = root / path
         current = target.read_text() if target.exists() else ""

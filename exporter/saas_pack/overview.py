@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from grafana_foundation_sdk.builders import text
+from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models import common as common_model
+from grafana_foundation_sdk.models import dashboard as dashboard_model
 from grafana_foundation_sdk.models import text as text_model
 
 from . import grafana, overview_rows, probe_sets, queries
@@ -143,7 +145,9 @@ def overview(table: Table) -> Rendered:
     account = query_variable("account", queries.ACCOUNT_VARIABLE, ".*")
     for variable in variables("saas_probe_success", [account]):
         grid = grid.with_variable(variable)
-    links = [link("Runbooks", f"{table.settings.runbook_base_url}/README.md")]
+    links: list[Builder[dashboard_model.DashboardLink]] = [
+        link("Runbooks", f"{table.settings.runbook_base_url}/README.md")
+    ]
     links += [
         link(f"{v.display_name} status page", v.status_page_url)
         for v in table.vendors

@@ -258,7 +258,7 @@ class RowTests:
         all_labels = {**expression_labels, **alerting.labels(self.table, row)}
         annotations = {
             key: render_template(text, expression_labels, value)
-            for key, text in alerting.annotations(self.table, row).items()
+            for key, text in alerting.alert_annotations(self.table, row).items()
         }
         return {"exp_labels": all_labels, "exp_annotations": annotations}
 

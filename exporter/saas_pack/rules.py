@@ -25,7 +25,7 @@ def alerting_rules(table: Table, row: AlertRow) -> list[dict[str, Any]]:
             "expr": promql.alert_expr(table, instance) + "\n",
             "for": instance.effective.for_,
             "labels": instance_labels(table, instance),
-            "annotations": alerting.annotations(table, row),
+            "annotations": alerting.alert_annotations(table, row),
         }
         for instance in promql.instances(table, row)
     ]

@@ -27,7 +27,7 @@ def budget_problems(
     problems = []
     for probe, interval in intervals.items():
         limit = limits.get(probe)
-        if limit is None:
+        if limit is None or interval <= 0:  # a zero interval is refused on its own
             continue
         per_minute = 60.0 / interval
         share = per_minute / limit

@@ -7,11 +7,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
+from ..redaction import redact
 from .budget import budget_problems
+from .checks import (
+    api_path_problems,
+    header_problems,
+    keys_in,
+    positive_problems,
+    revision_problem,
+    url_problems,
+)
+from .files import read_config_file
 from .keys import inline_key_problems, key_file_path, load_key, register_key
 from .limits import build_limits
 from .model import (
@@ -40,14 +48,8 @@ def _build_api(
         return None, []
     auth_header = raw.get("auth_header", kind.default_auth_header)
     assert auth_header, "the schema requires auth_header when the kind has no default"
-    problems = []
-    for name in raw.get("headers", {}):
-        if name.lower() in ("authorization", auth_header.lower()):
-            problems.append(
-                f"{path}.api.headers.{name}: credentials are refused here (configs end up "
-                "in repositories, tickets and bundles); the key goes in api_key_file or "
-                f"api_key_env and is sent in api.auth_header ({auth_header})"
-            )
+    problems = api_path_problems(f"{path}.api.path", raw["path"])
+    problems += header_problems(f"{path}.api.headers", raw.get("headers", {}), auth_header)
     status = raw.get("expected_status", 200)
     api = ApiProbeConfig(
         path=raw["path"],
@@ -176,8 +178,17 @@ def _build_vendor(
     }
     limits.update(raw.get("rate_limits_per_minute", {}))
     timeout = parse_duration(raw["timeout"]) if "timeout" in raw else global_timeout
+    problems += positive_problems(
+        path, {f"intervals.{p}": intervals[p] for p in raw.get("intervals", {})}
+    )
+    if "timeout" in raw:
+        problems += positive_problems(path, {"timeout": timeout})
+    problems += url_problems(f"{path}.api_url", raw.get("api_url"))
+    problems += url_problems(f"{path}.statuspage_url", raw.get("statuspage_url"))
+    problem = revision_problem(f"{path}.revision", raw.get("revision"))
+    problems += [problem] if problem else []
     for probe, interval in intervals.items():
-        if timeout >= interval:
+        if 0 < interval <= timeout:
             problems.append(
                 f"{path}.timeout: {timeout:g}s must be shorter than intervals.{probe} "
                 f"({interval:g}s), or probes would overlap"
@@ -187,6 +198,11 @@ def _build_vendor(
     problems += budget_problems(path, kind, intervals, limits, api)
     accounts, account_problems = _accounts(path, kind, raw["accounts"], api, env, base, keys)
     problems += account_problems
+    texts = {"api_url": raw.get("api_url"), "statuspage_url": raw.get("statuspage_url")}
+    if api is not None:
+        texts["api.path"] = api.path
+        texts.update({f"api.headers.{n}": v for n, v in api.headers.items()})
+    problems += keys_in(path, texts, [a.api_key for a in accounts])
     vendor = VendorConfig(
         name=raw["name"],
         kind=kind.name,
@@ -214,6 +230,25 @@ def load_config_data(
     base_dir: Path | None = None,
     keys: bool = True,
 ) -> ExporterConfig:
+    """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake,
+    and nothing else, whatever ``data`` holds.
+
+    With `keys=False` no key is read (structure and budget only)."""
+    try:
+        return _load_config_data(data, env, base_dir, keys)
+    except ConfigError:
+        raise
+    except Exception as err:  # last line of defence: a config mistake is never a traceback
+        text = redact(f"{type(err).__name__}: {err}")[:200]
+        raise ConfigError([f"(top level): the config could not be read ({text})"]) from None
+
+
+def _load_config_data(
+    data: Any,
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    keys: bool = True,
+) -> ExporterConfig:
     """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake.
 
     With `keys=False` no key is read (structure and budget only, for CI before the
@@ -230,6 +265,12 @@ def load_config_data(
     maintenances = _maintenances(data.get("maintenances", {}))
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
     limits, problems = build_limits(glob.get("limits"))
+    if global_timeout is not None:
+        problems += positive_problems("global", {"timeout": global_timeout})
+    silences = data.get("maintenances", {}).get("silences") or {}
+    problems += url_problems(
+        "maintenances.silences.alertmanager_url", silences.get("alertmanager_url")
+    )
     vendors: list[VendorConfig] = []
     seen: set[str] = set()
     for v, raw in enumerate(data["vendors"]):
@@ -261,24 +302,6 @@ def load_config_data(
         maintenances=maintenances,
         limits=limits,
     )
-
-
-def read_config_file(path: Path) -> Any:
-    """The parsed YAML of a config file; ConfigError when unreadable or not YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError([f"{path}: cannot read the config: {err.strerror or err}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", err)
-        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping with a 'vendors' list at the top level"])
-    return data
 
 
 def load_config(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog import CATALOG, VendorKind
+from ..redaction import redact
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONCURRENCY = 32
@@ -23,10 +24,11 @@ MIB = 1024 * KIB
 
 
 class ConfigError(Exception):
-    """Every problem found, each starting with the path of the mistake."""
+    """Every problem found, each starting with the path of the mistake; redacted here,
+    so wherever a problem is printed (CLI, reload log, preflight) no secret goes along."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
+        self.problems = [redact(problem) for problem in problems]
         super().__init__("\n".join(problems))
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import jsonschema
 
 from ..catalog import CATALOG, VendorKind
+from ..redaction import redact
+from .checks import describe_value
 
 
 def format_path(parts: Iterable[Any]) -> str:
@@ -84,11 +86,15 @@ def config_schema() -> dict[str, Any]:
 def _describe(error: jsonschema.ValidationError) -> str:
     path = format_path(error.absolute_path)
     if error.validator in ("required", "additionalProperties"):
-        return f"{path}: {error.message}"
+        return redact(f"{path}: {_short(error.message)}")
     expected = error.schema.get("x-expected") if isinstance(error.schema, dict) else None
     if expected:
-        return f"{path}: expected {expected}, got {json.dumps(error.instance, default=str)}"
-    return f"{path}: {error.message}"
+        return redact(f"{path}: expected {expected}, got {describe_value(error.instance)}")
+    return redact(f"{path}: {_short(error.message)}")
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def schema_problems(data: Any) -> list[str]:

@@ -33,6 +33,7 @@ from saas_inapp.webhooks import (
     klaviyo_webhook_wsgi_app,
 )
 
+from ..web.listen import server_url
 from .config import DEMO_ACCOUNT_ID, demo_env
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,7 @@ class DemoApp:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return server_url(self.server.server_address)
 
     @property
     def address(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
-from ..redaction import REDACTED
+from ..redaction import REDACTED, is_credential_name
 from .promapi import PrometheusClient, PrometheusError, aligned_points, over_steps
 from .vendor_pages import StatusPage, read_page
 
@@ -42,7 +42,6 @@ KEY_SERIES: dict[str, str] = {
 }
 # Fields of an account that may be copied: where the key lives, never the key.
 SAFE_ACCOUNT_FIELDS = ("name", "api_key_file", "api_key_env", "expected_account_id")
-SECRET_WORDS = ("key", "token", "secret", "password", "credential")
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,11 @@ class Collected:
 def sanitize_config(raw: Any) -> Any:
     """The config with every key value removed; key file paths and variable names stay."""
     if isinstance(raw, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for name, value in raw.items():
             if name == "accounts" and isinstance(value, list):
                 out[name] = [_sanitize_account(a) for a in value]
-            elif any(word in str(name).lower() for word in SECRET_WORDS) and not str(name).endswith(
-                ("_file", "_env")
-            ):
+            elif is_credential_name(str(name)):  # the one redaction rule's names
                 out[name] = REDACTED
             else:
                 out[name] = sanitize_config(value)
@@ -151,7 +148,7 @@ def collect_statuspages(client: httpx.Client, pages: list[StatusPage], bundle: C
 
 
 def versions(prometheus_build: dict[str, Any] | None) -> dict[str, Any]:
-    libraries = {}
+    libraries: dict[str, str | None] = {}
     for name in ("httpx", "prometheus-client", "PyYAML", "jsonschema"):
         try:
             libraries[name] = metadata.version(name)

@@ -139,7 +139,7 @@ def check_scopes(
     """The scope each probe's endpoint needs (the catalog's); a kind that documents none
     still has its 403s reported, as a missing permission."""
     probes = vendor.kind_spec.probes
-    scopes = {p: probes[p].scope for p in results if probes[p].scope}
+    scopes = {p: scope for p in results if (scope := probes[p].scope)}
     missing = [
         f"{scopes.get(probe, 'a permission')} (403 on the {probe} probe: {r.error})"
         for probe, r in results.items()

@@ -9,13 +9,13 @@ probe at once: the page is there but not answering, and that is the failure to r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from ..catalog import CATALOG
+from ..config.model import ResponseLimits
 from .atlassian import parse_atlassian_summary
 from .http import (
     base_result,
@@ -31,12 +31,19 @@ from .result import ProbeResult, StatusPageSnapshot
 from .rootly import parse_rootly_status
 from .target import ProbeTarget
 
-_PARSERS: dict[str, Callable[[Any], StatusPageSnapshot]] = {
+
+class Parser(Protocol):
+    """A status-page document (and the response limits) -> what the page says."""
+
+    def __call__(self, body: Any, limits: ResponseLimits = ...) -> StatusPageSnapshot: ...
+
+
+_PARSERS: dict[str, Parser] = {
     "atlassian": parse_atlassian_summary,
     "rootly": parse_rootly_status,
 }
 # Format -> (display name, summary path, parser); names and paths from the catalog.
-FORMATS: dict[str, tuple[str, str, Callable[[Any], StatusPageSnapshot]]] = {
+FORMATS: dict[str, tuple[str, str, Parser]] = {
     name: (spec.display_name, spec.summary, _PARSERS[name])
     for name, spec in CATALOG.statuspage_formats.items()
 }
@@ -109,12 +116,11 @@ async def _probe_page(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeRe
     assert url
     configured = target.vendor.statuspage_format
     if configured != "auto":
-        result, _ = await _attempt(target, client, configured)
-        return result
+        return (await _attempt(target, client, configured))[0]
     first = _detected.get(url, "atlassian")
     errors: dict[str, str] = {}
     duration = 0.0
-    result = None
+    result: ProbeResult | None = None
     for page_format in [first, *(f for f in FORMATS if f != first)]:
         result, final = await _attempt(target, client, page_format)
         duration += result.duration_seconds

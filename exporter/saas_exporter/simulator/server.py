@@ -41,6 +41,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+from ..web.listen import server_url
 from . import acme_api, atlassian_page, clay_api, klaviyo_api, plain_api, rootly_page
 from .maintenances import ACTIVE_PATH, UPCOMING_PATH, SimMaintenance, parse_maintenances
 from .responses import Response
@@ -92,8 +93,7 @@ class SimulatorServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return server_url(self.server_address)
 
     def set_scenario(self, vendor: str, name: str, **params) -> ScenarioState:
         if vendor not in self.scenarios:

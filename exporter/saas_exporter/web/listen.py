@@ -29,6 +29,16 @@ def bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=BACKLOG)
 
 
+def server_url(address: tuple[object, ...] | str, scheme: str = "http") -> str:
+    """`http://host:port` of a socketserver's `server_address` (host text or bytes)."""
+    if isinstance(address, str):
+        raise ValueError(f"not an IP socket address: {address!r}")
+    host, port = address[:2]
+    if isinstance(host, bytes | bytearray):
+        host = host.decode("ascii")
+    return f"{scheme}://{host}:{port}"
+
+
 def format_address(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -66,7 +66,7 @@ def guarded_protocol(
     class GuardedProtocol(base):  # type: ignore[valid-type,misc]
         _deadline: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             sans = allowed_sans()
             if sans and not peer_sans(transport.get_extra_info("peercert")) & set(sans):

@@ -14,12 +14,12 @@ import weakref
 from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry
-from saas_inapp.metrics import InAppMetrics, inapp_metrics
 
 from saas_exporter.catalog import CATALOG
 from saas_exporter.ratelimit_headers import RateLimitInfo, parse_rate_limit_headers
 from saas_exporter.retry_after import parse_retry_after
 from saas_exporter.revisions import RevisionLifecycle, revision_lifecycle
+from saas_inapp.metrics import InAppMetrics, inapp_metrics
 
 THROTTLED = 429
 # Revisions exported per vendor: a handful of SDK versions, never a label explosion.

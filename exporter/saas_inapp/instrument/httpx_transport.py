@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry
+
 from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,

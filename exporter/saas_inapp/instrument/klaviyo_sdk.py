@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
+
 from saas_inapp.instrument.recorder import (
     CONNECTION_ERROR,
     TIMEOUT,
@@ -89,7 +90,11 @@ def instrument_klaviyo_sdk(
     """
     api_client = getattr(client, "api_client", None)
     rest_client = getattr(api_client, "rest_client", None)
-    if rest_client is None or not callable(getattr(rest_client, "request", None)):
+    if (
+        api_client is None
+        or rest_client is None
+        or not callable(getattr(rest_client, "request", None))
+    ):
         raise TypeError(
             "expected a klaviyo_api.KlaviyoAPI with api_client.rest_client.request(); "
             f"got {type(client).__name__}"
@@ -115,7 +120,7 @@ def _observe_retry_sleeps(client: Any, recorder: RequestRecorder, vendor: str) -
     """Wraps the client's own retry object's backoff, which returns each sleep."""
     retry = getattr(client, "retry_wrapper", None)
     backoff = getattr(retry, "exponential_backoff", None)
-    if not callable(backoff) or getattr(backoff, "_saas_observed", False):
+    if retry is None or not callable(backoff) or getattr(backoff, "_saas_observed", False):
         return
 
     def observed(*args: Any, **kwargs: Any) -> Any:

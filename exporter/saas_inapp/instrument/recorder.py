@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry
+
 from saas_inapp.instrument.headroom import HeadroomRecorder, revision_recorder
 from saas_inapp.instrument.routes import DEFAULT_MAX_ENDPOINTS, EndpointTemplater, RouteTable
 from saas_inapp.instrument.vendors import BUILT_IN_ROUTES, vendor_for_host

@@ -28,13 +28,13 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+
+from saas_exporter import bounded_json
 from saas_inapp.metrics import inapp_metrics
 from saas_inapp.webhooks.health import DEFAULT_QUIET_PERIOD_SECONDS, DeliveryHealth
 from saas_inapp.webhooks.outcome import VerificationOutcome, VerificationResult
 from saas_inapp.webhooks.replay import ReplayWindow
 from saas_inapp.webhooks.secrets import SigningSecrets, iso
-
-from saas_exporter import bounded_json
 
 WEBHOOK_ID_HEADER = "Klaviyo-Webhook-Id"
 TIMESTAMP_HEADER = "Klaviyo-Timestamp"
@@ -217,7 +217,9 @@ class KlaviyoWebhookVerifier:
         sent_at: float,
     ) -> VerificationOutcome:
         # An empty batch has no event id: the delivery itself (its signature) is the key.
-        keyed = [(f"{webhook_id}:event:{event['external_id']}", event) for event in events]
+        keyed: list[tuple[str, dict[str, Any] | None]] = [
+            (f"{webhook_id}:event:{event['external_id']}", event) for event in events
+        ]
         if not keyed:
             keyed = [(f"{webhook_id}:delivery:{signature}", None)]
         claimed = self.replay_window.claim([key for key, _ in keyed], now, sent_at)

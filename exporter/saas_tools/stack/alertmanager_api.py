@@ -20,8 +20,9 @@ def post_alerts(url: str, alerts: list[dict[str, Any]]) -> None:
 
 def alerts(url: str, **filters: str) -> list[dict[str, Any]]:
     """GET /api/v2/alerts, including inhibited and silenced ones."""
-    params: list[tuple[str, str]] = [("inhibited", "true"), ("silenced", "true")]
-    params += [("filter", f'{name}="{value}"') for name, value in filters.items()]
+    params = httpx.QueryParams({"inhibited": "true", "silenced": "true"})
+    for name, value in filters.items():
+        params = params.add("filter", f'{name}="{value}"')
     response = httpx.get(f"{url}/api/v2/alerts", params=params, timeout=5.0)
     response.raise_for_status()
     return response.json()

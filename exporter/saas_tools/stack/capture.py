@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from saas_exporter.web.listen import server_url
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -47,8 +49,7 @@ class CaptureServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return server_url(self.server_address)
 
     def start(self) -> CaptureServer:
         self._thread.start()
