@@ -302,9 +302,7 @@ def test_usage_errors_and_an_unreachable_alertmanager(simulator, tmp_path):
 
 
 def test_inside_the_exporter_on_an_interval(simulator, am):
-    data = demo_config_data(
-        simulator.base_url, {"statuspage": "4s"}, vendors=("klaviyo",)
-    )
+    data = demo_config_data(simulator.base_url, {"statuspage": "4s"}, vendors=("klaviyo",))
     data["maintenances"] = {"silences": {"alertmanager_url": am, "interval": "1s", "margin": "10m"}}
     announce(simulator, API_WINDOW)
     runtime = ExporterRuntime(load_config_data(data, demo_env()), ("127.0.0.1", 0))
