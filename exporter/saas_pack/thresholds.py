@@ -198,6 +198,7 @@ def _alert(data: dict[str, Any]) -> AlertRow:
         per_vendor=data.get("per_vendor", False),
         requires_probe=data.get("requires_probe"),
         requires_reason=data.get("requires_reason"),
+        silenced_by_maintenance=data.get("silenced_by_maintenance", False),
     )
 
 
