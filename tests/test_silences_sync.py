@@ -176,14 +176,22 @@ def test_dry_run_prints_the_diff_and_changes_nothing(simulator, am, tmp_path):
     assert lines[-1] == "would: 1 create, 0 update, 0 expire; 0 unchanged"
 
 
+def fixed(window: dict) -> dict:
+    """The window at an absolute start, so announcing it again does not move it."""
+    start = time.time() + window.pop("starts_in_seconds")
+    return {**window, "starts_at": start}
+
+
 def test_a_moved_window_updates_and_a_cancelled_one_expires(simulator, am, tmp_path):
     config = config_file(tmp_path, simulator)
-    announce(simulator, API_WINDOW, FORMS_WINDOW)
+    api_window, forms_window = fixed(dict(API_WINDOW)), fixed(dict(FORMS_WINDOW))
+    announce(simulator, api_window, forms_window)
     assert sync(config, am)[0] == 0
     forms_id = silences(am)[1]["id"]
 
-    moved = announce(simulator, API_WINDOW, {**FORMS_WINDOW, "duration_seconds": 10800})
+    moved = announce(simulator, api_window, {**forms_window, "duration_seconds": 10800})
     code, out, _ = sync(config, am, "--dry-run")
+    assert "would: 0 create, 1 update, 0 expire; 1 unchanged" in out
     start = moved["m-forms"]["starts_at"]
     assert (
         f"~ update    m-forms silence {forms_id}: endsAt {rfc3339(start + 7200 + MARGIN)} -> "
@@ -192,7 +200,7 @@ def test_a_moved_window_updates_and_a_cancelled_one_expires(simulator, am, tmp_p
     assert sync(config, am)[0] == 0
     assert abs(_unix(silences(am)[1]["endsAt"]) - (start + 10800 + MARGIN)) < 1
 
-    announce(simulator, API_WINDOW, {**FORMS_WINDOW, "cancelled": True})
+    announce(simulator, api_window, {**forms_window, "cancelled": True})
     code, out, _ = sync(config, am)
     assert code == 0
     assert "- expire    m-forms silence" in out and "no longer announced" in out
