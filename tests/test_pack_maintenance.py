@@ -43,6 +43,7 @@ def test_silenceable_alerts_carry_the_label_the_sync_matches(document, schema):
         "SaasProbeRateLimited",
         "SaasProbeHighLatency",
         "SaasVendorComponentDegraded",
+        "SaasVendorWideFailure",
     }
     for name, instances in rules.items():
         labels = [rule["labels"].get(SILENCEABLE_LABEL) for rule in instances]
