@@ -17,6 +17,7 @@ from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
 from .selfmetrics import ReloadStatus, RuntimeCollector, ShardStatus
 from .sharding import Shard
+from .silences.runner import SilenceSyncer
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
@@ -67,6 +68,13 @@ class ExporterRuntime:
         self._self_metrics = RuntimeCollector(
             self.reload_status, self.keys, lambda: self.config, lambda: self.shard_status
         )
+        # `maintenances.silences`: Alertmanager silences kept in step from the store.
+        self.silences = SilenceSyncer(
+            lambda: self.config,
+            lambda: self.store.states().values(),
+            self.store.all_probed,
+            clock,
+        )
         self.renderer = self._renderer(config)
         self.endpoints = Endpoints(
             store=self.store,
@@ -101,7 +109,7 @@ class ExporterRuntime:
         return MetricsRenderer(
             config,
             self.store,
-            [self._self_metrics],
+            [self._self_metrics, self.silences],
             live_version=lambda: self.reload_status.changes + self.keys.changes,
         )
 
@@ -135,7 +143,9 @@ class ExporterRuntime:
         )
         self._started.set()
         try:
-            await self._scheduler.run_forever(self._stop)
+            await asyncio.gather(
+                self._scheduler.run_forever(self._stop), self.silences.run_forever(self._stop)
+            )
         finally:
             await clients.aclose()
 
