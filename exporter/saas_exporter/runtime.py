@@ -15,7 +15,7 @@ from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
 from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
-from .selfmetrics import ReloadStatus, RuntimeCollector, ShardStatus
+from .selfmetrics import ReloadStatus, RuntimeCollector, ScheduleStatus, ShardStatus
 from .sharding import Shard
 from .silences.runner import SilenceSyncer
 from .state import ResultStore
@@ -66,7 +66,11 @@ class ExporterRuntime:
         self._started = threading.Event()
         self.web = web = web or WebOptions()
         self._self_metrics = RuntimeCollector(
-            self.reload_status, self.keys, lambda: self.config, lambda: self.shard_status
+            self.reload_status,
+            self.keys,
+            lambda: self.config,
+            lambda: self.shard_status,
+            self.schedule_status,
         )
         # `maintenances.silences`: Alertmanager silences kept in step from the store.
         self.silences = SilenceSyncer(
@@ -85,6 +89,7 @@ class ExporterRuntime:
             telemetry_path=web.telemetry_path,
             links=links,
             reload=self.reload if web.enable_lifecycle else None,
+            first_round=self.first_round,
         )
         self.app = ExporterApp(self.endpoints)
         self._tls = ssl_context(web.config.tls) if web.config.tls else None
@@ -96,6 +101,27 @@ class ExporterRuntime:
             allowed_sans=lambda: (
                 self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
             ),
+        )
+
+    def first_round(self) -> str:
+        """How far the first round is: targets probed, and its window's end."""
+        probed, total = self.store.probed_count()
+        scheduler = self._scheduler
+        if scheduler is None:
+            return f"{probed} of {total} targets probed; the scheduler is starting"
+        left = scheduler.started_at + scheduler.startup_window - self.clock()
+        ends = f"ends in about {left:.0f} s" if left > 0 else "its probes are running"
+        return (
+            f"{probed} of {total} targets probed; the first round is spread over "
+            f"{scheduler.startup_window:.0f} s to fit the capacity, {ends}"
+        )
+
+    def schedule_status(self) -> ScheduleStatus:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return ScheduleStatus()
+        return ScheduleStatus(
+            scheduler.startup_window, scheduler.scheduled_runs, scheduler.late_runs
         )
 
     def _sharded(self, config: ExporterConfig) -> ExporterConfig:

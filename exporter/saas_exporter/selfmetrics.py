@@ -32,6 +32,15 @@ class ShardStatus:
     configured_targets: int = 0
 
 
+@dataclass
+class ScheduleStatus:
+    """The scheduler's start-up window and its scheduled runs, late ones apart."""
+
+    startup_window_seconds: float = 0.0
+    scheduled_runs: int = 0
+    late_runs: int = 0
+
+
 class RuntimeCollector(Collector):
     def __init__(
         self,
@@ -39,11 +48,33 @@ class RuntimeCollector(Collector):
         keys: KeyFiles,
         config: Callable[[], ExporterConfig],
         shard: Callable[[], ShardStatus] = ShardStatus,
+        schedule: Callable[[], ScheduleStatus] = ScheduleStatus,
     ):
         self.status = status
         self.keys = keys
         self.config = config
         self.shard = shard
+        self.schedule = schedule
+
+    def _schedule_families(self) -> Iterator[Metric]:
+        schedule = self.schedule()
+        window = GaugeMetricFamily(
+            "saas_exporter_startup_window_seconds",
+            "Seconds the first probe round is spread over: global.startup_spread, longer "
+            "when that many targets would need more than global.max_concurrency.",
+        )
+        window.add_metric([], schedule.startup_window_seconds)
+        runs = CounterMetricFamily(
+            "saas_exporter_scheduled_probes", "Probes the scheduler started on their schedule."
+        )
+        runs.add_metric([], schedule.scheduled_runs)
+        late = CounterMetricFamily(
+            "saas_exporter_late_probes",
+            "Scheduled probes that started later than 10% of their interval after they were "
+            "due: the exporter is short of capacity (global.max_concurrency, CPU).",
+        )
+        late.add_metric([], schedule.late_runs)
+        yield from (window, runs, late)
 
     def _shard_families(self) -> Iterator[Metric]:
         shard = self.shard()
@@ -100,3 +131,4 @@ class RuntimeCollector(Collector):
                 failures.add_metric(list(who), self.keys.failures.get(who, 0))
         yield from (successful, success_at, loaded, failures)
         yield from self._shard_families()
+        yield from self._schedule_families()
