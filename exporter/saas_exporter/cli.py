@@ -10,7 +10,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from .config import ConfigError, load_config
+from .config import ConfigError, ExporterConfig, load_config
+from .config.accounts_dir import AccountFiles
 from .config_check import CHECKS, check_config
 from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
@@ -173,8 +174,19 @@ def run_exporter(args: argparse.Namespace) -> int:
     except ShardError as err:
         print(f"saas-exporter: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    account_files = AccountFiles()
+
+    def load() -> ExporterConfig:
+        config = load_config(path, files=account_files)
+        for problem in account_files.problems():
+            log.error(
+                "accounts file refused; the others run (and its last good version, if any)",
+                extra={"fields": {"problem": problem}},
+            )
+        return config
+
     try:
-        config = load_config(path)
+        config = load()
     except ConfigError as err:
         print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
         for problem in err.problems:
@@ -185,8 +197,9 @@ def run_exporter(args: argparse.Namespace) -> int:
             config,
             listen,
             web=web,
-            load_config=lambda: load_config(path),
+            load_config=load,
             shard=shard,
+            account_files=account_files,
         )
     except OSError as err:
         print(

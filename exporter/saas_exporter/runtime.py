@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from .config import ConfigError, ExporterConfig
+from .config.accounts_dir import AccountFiles
 from .health import compute_health
 from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
@@ -44,6 +45,7 @@ class ExporterRuntime:
         links: tuple[tuple[str, str], ...] = (),
         load_config: ConfigLoader | None = None,
         shard: Shard | None = None,
+        account_files: AccountFiles | None = None,
     ):
         """``load_config`` re-reads the config at a reload (None: nothing to reload);
         ``shard``: which accounts of the config this replica probes (all by default)."""
@@ -71,6 +73,7 @@ class ExporterRuntime:
             lambda: self.config,
             lambda: self.shard_status,
             self.schedule_status,
+            account_files or AccountFiles(),
         )
         # `maintenances.silences`: Alertmanager silences kept in step from the store.
         self.silences = SilenceSyncer(

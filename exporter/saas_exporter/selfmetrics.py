@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .config import ExporterConfig
+from .config.accounts_dir import AccountFiles
 from .keyfiles import KeyFiles
 
 
@@ -49,12 +51,26 @@ class RuntimeCollector(Collector):
         config: Callable[[], ExporterConfig],
         shard: Callable[[], ShardStatus] = ShardStatus,
         schedule: Callable[[], ScheduleStatus] = ScheduleStatus,
+        account_files: AccountFiles | None = None,
     ):
         self.status = status
         self.keys = keys
         self.config = config
         self.shard = shard
         self.schedule = schedule
+        self.account_files = account_files or AccountFiles()
+
+    def _account_file_families(self) -> Iterator[Metric]:
+        files = self.account_files
+        loaded = GaugeMetricFamily(
+            "saas_exporter_accounts_file_loaded",
+            "Per accounts_dir file: 1 when its current version is loaded, 0 when it was "
+            "refused (its last good version, if any, keeps running; the log says why).",
+            labels=["file"],
+        )
+        for file in sorted({*files.loaded, *files.refused}):
+            loaded.add_metric([Path(file).name], 0 if file in files.refused else 1)
+        yield loaded
 
     def _schedule_families(self) -> Iterator[Metric]:
         schedule = self.schedule()
@@ -132,3 +148,4 @@ class RuntimeCollector(Collector):
         yield from (successful, success_at, loaded, failures)
         yield from self._shard_families()
         yield from self._schedule_families()
+        yield from self._account_file_families()
