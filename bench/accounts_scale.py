@@ -75,7 +75,7 @@ def measure(accounts: int, sim_url: str) -> str:
         wall.append(time.perf_counter() - w0)
     key = runtime.targets[0].key
     collector = runtime.renderer.exposition.collector
-    cold, renders = [], []
+    cold, renders, om_renders, gzip_renders = [], [], [], []
     for _ in range(RENDERS):
         fresh = IncrementalExposition(collector, runtime.store)  # every target renders
         r0 = time.perf_counter()
@@ -85,6 +85,13 @@ def measure(accounts: int, sim_url: str) -> str:
         r0 = time.perf_counter()
         body = runtime.renderer.render()
         renders.append((time.perf_counter() - r0) * 1000)
+        runtime.store.record_skip(key)
+        r0 = time.perf_counter()
+        runtime.renderer.render("openmetrics")
+        om_renders.append((time.perf_counter() - r0) * 1000)
+        r0 = time.perf_counter()
+        gzipped = runtime.renderer.render_gzip("openmetrics")
+        gzip_renders.append((time.perf_counter() - r0) * 1000)
     with httpx.Client() as client:
         scrapes = []
         for _ in range(20):
@@ -101,8 +108,9 @@ def measure(accounts: int, sim_url: str) -> str:
         f"| {accounts} | {targets} | {first_round:.2f} s | {rss:.0f} MiB (peak {peak:.0f}) "
         f"| {round_cpu * 1000:.0f} ms ({round_cpu / targets * 1e3:.2f} ms/probe) "
         f"| {statistics.median(wall):.2f} s | {statistics.median(cold):.1f} ms "
-        f"| {statistics.median(renders):.1f} ms | {statistics.median(scrapes):.1f} ms "
-        f"| {series} | {len(body) / 1024:.0f} KiB |"
+        f"| {statistics.median(renders):.1f} ms | {statistics.median(om_renders):.1f} ms "
+        f"| {statistics.median(gzip_renders):.1f} ms | {statistics.median(scrapes):.1f} ms "
+        f"| {series} | {len(body) / 1024:.0f} KiB | {len(gzipped) / 1024:.0f} KiB |"
     )
 
 
@@ -128,9 +136,10 @@ def main() -> None:
         print(
             "| accounts | targets | first round (start-up spread) | RSS | CPU per probe round "
             "| round wall time | /metrics render, every target changed | render after one "
-            "probe | scrape (cached, HTTP) | series | exposition |"
+            "probe | same, OpenMetrics | gzip of that page | scrape (cached, HTTP) "
+            "| series | exposition | gzipped |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for size in SIZES:
             subprocess.run(
                 [sys.executable, __file__, str(size), sim_url], check=True, env=os.environ

@@ -7,10 +7,16 @@ from __future__ import annotations
 import os
 import signal
 
+import bcrypt
 import httpx
 import pytest
+import yaml
 from saas_tools.stack.polling import poll
 
+from saas_exporter.demo import demo_config
+from saas_exporter.runtime import ExporterRuntime
+from saas_exporter.web.options import WebOptions
+from saas_exporter.web.webconfig import load_web_config
 from tests.live_exporter import (
     samples,
     start_exporter,
@@ -153,3 +159,37 @@ def test_reload_is_off_without_the_lifecycle_flag(tmp_path, simulator):
         assert (refused.status_code, refused.text) == (403, "Lifecycle API is not enabled.\n")
     finally:
         exporter.stop()
+
+
+def test_a_reload_rereads_the_web_config(tmp_path):
+    def users(password: str) -> dict:
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+        return {"basic_auth_users": {"prometheus": hashed}}
+
+    web_file = tmp_path / "web.yml"
+    web_file.write_text(yaml.safe_dump(users("old")))
+    config = demo_config("http://127.0.0.1:9")  # nothing listens: probes fail fast
+    runtime = ExporterRuntime(
+        config,
+        ("127.0.0.1", 0),
+        web=WebOptions(
+            config=load_web_config(web_file), config_file=str(web_file), enable_lifecycle=True
+        ),
+        load_config=lambda: config,
+    )
+    runtime.start(probes=False)
+    url = f"http://{runtime.address}"
+    try:
+        assert httpx.get(f"{url}/metrics", auth=("prometheus", "old"), timeout=5).status_code == 200
+        web_file.write_text(yaml.safe_dump(users("new")))
+        reload = httpx.post(f"{url}/-/reload", auth=("prometheus", "old"), timeout=10)
+        assert (reload.status_code, reload.text) == (200, "OK\n")
+        assert httpx.get(f"{url}/metrics", auth=("prometheus", "old"), timeout=5).status_code == 401
+        assert httpx.get(f"{url}/metrics", auth=("prometheus", "new"), timeout=5).status_code == 200
+        web_file.write_text("basic_auth_users: {prometheus: plain}\n")
+        refused = httpx.post(f"{url}/-/reload", auth=("prometheus", "new"), timeout=10)
+        assert refused.status_code == 500
+        assert "basic_auth_users.prometheus: not a bcrypt hash" in refused.text
+        assert httpx.get(f"{url}/metrics", auth=("prometheus", "new"), timeout=5).status_code == 200
+    finally:
+        runtime.stop()
