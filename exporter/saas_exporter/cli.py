@@ -14,6 +14,7 @@ from .config_check import CHECKS, check_config
 from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
+from .sharding import ShardError, shard_from_flags
 from .signals import StopSignals
 from .web import parse_listen_address
 from .web.healthcheck import add_healthcheck
@@ -78,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the demo as `saas-exporter demo` does, on this address and web options, "
         "with the simulator and the application on free ports",
     )
+    parser.add_argument(
+        "--shard.count",
+        dest="exporter_shard_count",
+        metavar="N",
+        type=int,
+        default=1,
+        help="run as one of N shards: each probes the accounts it owns (rendezvous hash "
+        "of vendor and account), every replica with the same config (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shard.index",
+        dest="exporter_shard_index",
+        metavar="I",
+        type=int,
+        default=None,
+        help="this replica's shard, 0 to N-1 (default with --shard.count > 1: the "
+        "StatefulSet pod ordinal, the number ending the hostname)",
+    )
     add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
@@ -131,6 +150,11 @@ def run_exporter(args: argparse.Namespace) -> int:
     if args.exporter_config_check:
         return check_config(path, args.exporter_config_check)
     try:
+        shard = shard_from_flags(args.exporter_shard_count, args.exporter_shard_index)
+    except ShardError as err:
+        print(f"saas-exporter: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
         config = load_config(path)
     except ConfigError as err:
         print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
@@ -143,6 +167,7 @@ def run_exporter(args: argparse.Namespace) -> int:
             listen,
             web=web,
             load_config=lambda: load_config(path),
+            shard=shard,
         )
     except OSError as err:
         print(

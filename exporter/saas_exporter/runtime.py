@@ -15,7 +15,8 @@ from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
 from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
-from .selfmetrics import ReloadStatus, RuntimeCollector
+from .selfmetrics import ReloadStatus, RuntimeCollector, ShardStatus
+from .sharding import Shard
 from .silences.runner import SilenceSyncer
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
@@ -42,8 +43,13 @@ class ExporterRuntime:
         web: WebOptions | None = None,
         links: tuple[tuple[str, str], ...] = (),
         load_config: ConfigLoader | None = None,
+        shard: Shard | None = None,
     ):
-        """``load_config`` re-reads the config at a reload (None: nothing to reload)."""
+        """``load_config`` re-reads the config at a reload (None: nothing to reload);
+        ``shard``: which accounts of the config this replica probes (all by default)."""
+        self.shard = shard or Shard()
+        self.shard_status = ShardStatus(self.shard.index, self.shard.count)
+        config = self._sharded(config)
         self.config = config
         self._load_config = load_config
         self._reload_lock = threading.Lock()
@@ -59,7 +65,9 @@ class ExporterRuntime:
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
         self.web = web = web or WebOptions()
-        self._self_metrics = RuntimeCollector(self.reload_status, self.keys, lambda: self.config)
+        self._self_metrics = RuntimeCollector(
+            self.reload_status, self.keys, lambda: self.config, lambda: self.shard_status
+        )
         # `maintenances.silences`: Alertmanager silences kept in step from the store.
         self.silences = SilenceSyncer(
             lambda: self.config,
@@ -89,6 +97,13 @@ class ExporterRuntime:
                 self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
             ),
         )
+
+    def _sharded(self, config: ExporterConfig) -> ExporterConfig:
+        """This shard's view of a loaded config; counts its share for /metrics."""
+        view = self.shard.view(config)
+        self.shard_status.configured_targets = len(targets_for(config))
+        self.shard_status.owned_targets = len(targets_for(view))
+        return view
 
     def _renderer(self, config: ExporterConfig) -> MetricsRenderer:
         return MetricsRenderer(
@@ -165,7 +180,7 @@ class ExporterRuntime:
             try:
                 if self._load_config is None:
                     raise ConfigError(["no config file to reload (--demo)"])
-                config = self._load_config()
+                loaded = self._load_config()
                 web = self._load_web()
             except (ConfigError, WebConfigError) as err:
                 self.reload_status.successful = False
@@ -176,7 +191,7 @@ class ExporterRuntime:
                 )
                 return "; ".join(err.problems)
             before = {t.key for t in self.targets}
-            self._apply(config)
+            self._apply(self._sharded(loaded))
             self._apply_web(web)
             self.reload_status.successful = True
             self.reload_status.success_at = self.clock()

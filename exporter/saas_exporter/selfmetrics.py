@@ -22,11 +22,51 @@ class ReloadStatus:
     changes: int = 0  # bumped at every reload, so /metrics shows it at once
 
 
+@dataclass
+class ShardStatus:
+    """This replica's shard and its share: targets it owns of those configured."""
+
+    index: int = 0
+    count: int = 1
+    owned_targets: int = 0
+    configured_targets: int = 0
+
+
 class RuntimeCollector(Collector):
-    def __init__(self, status: ReloadStatus, keys: KeyFiles, config: Callable[[], ExporterConfig]):
+    def __init__(
+        self,
+        status: ReloadStatus,
+        keys: KeyFiles,
+        config: Callable[[], ExporterConfig],
+        shard: Callable[[], ShardStatus] = ShardStatus,
+    ):
         self.status = status
         self.keys = keys
         self.config = config
+        self.shard = shard
+
+    def _shard_families(self) -> Iterator[Metric]:
+        shard = self.shard()
+        labels = [str(shard.index), str(shard.count)]
+        info = GaugeMetricFamily(
+            "saas_exporter_shard_info",
+            "This replica's shard: --shard.index of --shard.count (0 of 1 unsharded).",
+            labels=["shard_index", "shard_count"],
+        )
+        info.add_metric(labels, 1)
+        owned = GaugeMetricFamily(
+            "saas_exporter_shard_owned_targets",
+            "Targets (account probes and status pages) this shard probes; summed over the "
+            "shards of one shard_count it equals saas_exporter_configured_targets.",
+            labels=["shard_index", "shard_count"],
+        )
+        owned.add_metric(labels, shard.owned_targets)
+        configured = GaugeMetricFamily(
+            "saas_exporter_configured_targets",
+            "Targets in the whole config, every shard's included.",
+        )
+        configured.add_metric([], shard.configured_targets)
+        yield from (info, owned, configured)
 
     def collect(self) -> Iterator[Metric]:
         successful = GaugeMetricFamily(
@@ -59,3 +99,4 @@ class RuntimeCollector(Collector):
                 loaded.add_metric(list(who), at)
                 failures.add_metric(list(who), self.keys.failures.get(who, 0))
         yield from (successful, success_at, loaded, failures)
+        yield from self._shard_families()
