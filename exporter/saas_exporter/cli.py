@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from .config import ConfigError, ExporterConfig, load_config
 from .config.accounts_dir import AccountFiles
@@ -17,6 +16,7 @@ from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
 from .sharding import ShardError, shard_from_flags
+from .signals import StopSignals
 from .web import parse_listen_address
 from .web.healthcheck import add_healthcheck
 from .web.options import add_web_flags, web_options
@@ -25,6 +25,7 @@ from .web.webconfig import WebConfigError
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+EXIT_LISTEN = 1
 
 
 class _VersionAction(argparse.Action):
@@ -117,29 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
-    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
-    done = threading.Event()
-
-    def handle(signum, _frame):
-        log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
-        done.set()
-
-    def handle_hup(_signum, _frame):
-        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
-        assert reload is not None
-        threading.Thread(target=reload, name="reload", daemon=True).start()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    if reload is not None:
-        signal.signal(signal.SIGHUP, handle_hup)
-    done.wait()
-    stop()
-
-
 def run_exporter(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
+    signals = StopSignals(reloadable=not args.exporter_demo)
     try:
         listen = parse_listen_address(args.exporter_listen)
     except ValueError as err:
@@ -165,7 +146,7 @@ def run_exporter(args: argparse.Namespace) -> int:
         from .demo.stack import DemoSpec
 
         free = ("127.0.0.1", 0)
-        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web))
+        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web), signals)
     path = args.exporter_config_file
     if args.exporter_config_check:
         return check_config(path, args.exporter_config_check)
@@ -206,9 +187,9 @@ def run_exporter(args: argparse.Namespace) -> int:
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_LISTEN
     runtime.start()
-    wait_for_signal(runtime.stop, runtime.reload)
+    signals.wait(runtime.stop, runtime.reload)
     return 0
 
 
@@ -239,6 +220,7 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
 
 def run_simulator(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
+    signals = StopSignals()
     from .simulator import SCENARIOS, SimulatorServer
 
     if args.scenario not in SCENARIOS:
@@ -249,15 +231,22 @@ def run_simulator(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         host, port = parse_listen_address(args.listen)
-        server = SimulatorServer((host or "127.0.0.1", port))
-    except (ValueError, OSError) as err:
+    except ValueError as err:
         print(f"saas-exporter simulate: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        server = SimulatorServer((host or "127.0.0.1", port))
+    except OSError as err:
+        print(
+            f"saas-exporter simulate: cannot listen on {args.listen}: {err.strerror or err}",
+            file=sys.stderr,
+        )
+        return EXIT_LISTEN
     server.set_scenario_everywhere(args.scenario)
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    wait_for_signal(server.shutdown)
+    signals.wait(server.shutdown)
     return 0
 
 
