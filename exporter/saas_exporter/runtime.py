@@ -13,7 +13,8 @@ from .config import ConfigError, ExporterConfig
 from .health import compute_health
 from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
-from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
+from .probes.clients import ProbeClients
+from .scheduler import RunProbe, Scheduler, make_run_probe
 from .selfmetrics import ReloadStatus, RuntimeCollector
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
@@ -106,8 +107,8 @@ class ExporterRuntime:
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()
-        client = make_http_client(self.config.max_concurrency)
-        run_probe = self._run_probe or make_run_probe(client)
+        clients = ProbeClients(self.targets, self.config.max_concurrency)
+        run_probe = self._run_probe or make_run_probe(clients)
         self._scheduler = Scheduler(
             self.targets,
             self.store,
@@ -121,7 +122,7 @@ class ExporterRuntime:
         try:
             await self._scheduler.run_forever(self._stop)
         finally:
-            await client.aclose()
+            await clients.aclose()
 
     def start(self, probes: bool = True) -> None:
         self.http.start()
@@ -200,6 +201,7 @@ class ExporterRuntime:
         self.targets = targets
         self.config = config
         # The config-only families (build, revisions, expected accounts) change with it.
+        self.renderer.exposition.close()
         self.renderer = self._renderer(config)
         self.endpoints.renderer = self.renderer
 

@@ -19,11 +19,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-import httpx
-
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
 from .keyfiles import KeyFiles
 from .probes import ProbeResult, ProbeTarget, prober_for
+from .probes.clients import ProbeClients
 from .probes.text import vendor_text
 from .redaction import redact
 from .retry_after import backoff_seconds
@@ -201,16 +200,8 @@ class Scheduler:
         await asyncio.gather(*self._loops.values(), return_exceptions=True)
 
 
-def make_http_client(max_concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(
-        max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-    )
-    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
-    return httpx.AsyncClient(limits=limits, trust_env=True)
-
-
-def make_run_probe(client: httpx.AsyncClient) -> RunProbe:
+def make_run_probe(clients: ProbeClients) -> RunProbe:
     async def run(target: ProbeTarget) -> ProbeResult:
-        return await prober_for(target)(target, client)
+        return await prober_for(target)(target, clients.for_target(target))
 
     return run

@@ -301,6 +301,7 @@ def _load_config_data(
         ),
         maintenances=maintenances,
         limits=limits,
+        series_profile=glob.get("series_profile", "full"),
     )
 
 
