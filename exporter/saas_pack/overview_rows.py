@@ -223,8 +223,8 @@ def identity_rows(table: Table, layout: Layout) -> None:
             title="Monitoring health",
             shows=(
                 "Whether the exporter is scraped, how many intervals ago each probe last "
-                "ran, whether the status page is reachable, and whether in-app metrics are "
-                "absent (1)."
+                "ran, whether the status page is reachable, and how many in-app series "
+                "disappeared (reported within the week, gone now)."
             ),
             queries=(
                 queries.alert_query(

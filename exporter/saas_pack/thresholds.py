@@ -27,6 +27,7 @@ from .spec import (
     Kubernetes,
     Override,
     Priority,
+    Record,
     Settings,
     Table,
     TestSpec,
@@ -118,14 +119,17 @@ def _settings(data: dict[str, Any]) -> Settings:
         dashboard_base_url=data["dashboard_base_url"],
         dashboard_uid=data["dashboard_uid"],
         exporter_job=data["exporter_job"],
-        evaluation_interval=data["evaluation_interval"],
         kubernetes=Kubernetes(kubernetes["name"], dict(kubernetes["labels"])),
+        evaluation_interval=data.get("evaluation_interval"),
     )
 
 
 def _override(data: dict[str, Any]) -> Override:
     return Override(
-        threshold=data.get("threshold"), for_=data.get("for"), enabled=data.get("enabled", True)
+        threshold=data.get("threshold"),
+        for_=data.get("for"),
+        enabled=data.get("enabled", True),
+        min_accounts=data.get("min_accounts"),
     )
 
 
@@ -170,6 +174,7 @@ def _cause(data: dict[str, Any]) -> CauseRule:
         vendor_incident=data["vendor_incident"],
         default=data["default"],
         when=tuple(CauseBranch(w["cause"], w["meaning"], w["expr"]) for w in data.get("when", [])),
+        vendor_wide=data.get("vendor_wide"),
     )
 
 
@@ -195,7 +200,9 @@ def _alert(data: dict[str, Any]) -> AlertRow:
         test=_test(data["test"]),
         static_labels=dict(data.get("static_labels", {})),
         also_absent=data.get("also_absent", False),
-        per_vendor=data.get("per_vendor", False),
+        min_accounts=data.get("min_accounts"),
+        inhibits=tuple(data.get("inhibits", ())),
+        record=Record(data["record"]["name"], data["record"]["expr"]) if "record" in data else None,
         requires_probe=data.get("requires_probe"),
         requires_reason=data.get("requires_reason"),
     )
