@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
+    from .silences.command import COMMAND as silences_command
+
+    silences_command.add_to(commands)
     return parser
 
 

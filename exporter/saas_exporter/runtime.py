@@ -16,6 +16,7 @@ from .probes import ProbeTarget, targets_for
 from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
 from .selfmetrics import ReloadStatus, RuntimeCollector
+from .silences.runner import SilenceSyncer
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
@@ -59,6 +60,13 @@ class ExporterRuntime:
         self._started = threading.Event()
         self.web = web = web or WebOptions()
         self._self_metrics = RuntimeCollector(self.reload_status, self.keys, lambda: self.config)
+        # `maintenances.silences`: Alertmanager silences kept in step from the store.
+        self.silences = SilenceSyncer(
+            lambda: self.config,
+            lambda: self.store.states().values(),
+            self.store.all_probed,
+            clock,
+        )
         self.renderer = self._renderer(config)
         self.endpoints = Endpoints(
             store=self.store,
@@ -86,7 +94,7 @@ class ExporterRuntime:
         return MetricsRenderer(
             config,
             self.store,
-            [self._self_metrics],
+            [self._self_metrics, self.silences],
             live_version=lambda: self.reload_status.changes + self.keys.changes,
         )
 
@@ -120,7 +128,9 @@ class ExporterRuntime:
         )
         self._started.set()
         try:
-            await self._scheduler.run_forever(self._stop)
+            await asyncio.gather(
+                self._scheduler.run_forever(self._stop), self.silences.run_forever(self._stop)
+            )
         finally:
             await clients.aclose()
 
