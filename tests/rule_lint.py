@@ -17,7 +17,7 @@ GROUPING = re.compile(r"\b(?:by|on)\s*\(([^)]*)\)")
 # Label names whose values are bounded by configuration or a closed set.
 BOUNDED_LABELS = {
     "vendor", "account", "probe", "reason", "endpoint", "code", "result", "le", "job",
-    "instance", "indicator", "component", "group", "status", "window",
+    "instance", "indicator", "component", "group", "status", "window", "shard_count",
 }  # fmt: skip
 SEVERITY = {"P1": "critical", "P2": "critical", "P3": "warning", "P4": "info"}
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")

@@ -52,6 +52,25 @@ def _cause_lines(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str
     return lines
 
 
+def _maintenance_lines(row: AlertRow) -> list[str]:
+    """Whether an announced vendor maintenance silences the alert (silences sync)."""
+    if row.silenced_by_maintenance:
+        return [
+            "",
+            "During a maintenance the vendor announced on its status page, `saas-exporter "
+            "silences sync` silences this alert while its `cause` is `vendor` (the "
+            "announced window plus a margin; the silence's comment links the vendor's "
+            "notice). With any other cause it pages as usual.",
+        ]
+    if row.cause.is_static and row.cause.default != "vendor":
+        return []
+    return [
+        "",
+        "An announced vendor maintenance never silences this alert, whatever its `cause` "
+        "(it carries no `silenceable_by` label): it pages during a maintenance window too.",
+    ]
+
+
 def _actions(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str]:
     lines = []
     for key in row.runbook:
@@ -135,6 +154,7 @@ def page(table: Table, row: AlertRow, vendor: Vendor | None) -> str:
         "The alert's `cause` label says where to look first:",
         "",
         *_cause_lines(table, row, vendor),
+        *_maintenance_lines(row),
         "",
         "## Immediate actions",
         *_actions(table, row, vendor),

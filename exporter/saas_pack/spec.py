@@ -171,6 +171,9 @@ class AlertRow:
     requires_probe: str | None = None
     # A failure reason one of the vendor's probes must be able to produce.
     requires_reason: str | None = None
+    # An announced vendor maintenance may silence it while its cause is vendor
+    # (`saas-exporter silences sync` matches the label this renders).
+    silenced_by_maintenance: bool = False
 
     @property
     def per_vendor_series(self) -> bool:

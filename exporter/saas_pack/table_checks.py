@@ -91,6 +91,29 @@ def _inhibit_errors(table: Table, where: str, row: AlertRow) -> list[str]:
     return errors
 
 
+def _maintenance_errors(table: Table, where: str, row: AlertRow) -> list[str]:
+    """A row an announced maintenance may silence must be able to say cause="vendor"
+    (the silence matches nothing else), and must never be about a rejected key or a
+    wrong account (those page during a maintenance too)."""
+    if not row.silenced_by_maintenance:
+        return []
+    errors = []
+    if row.cause.is_static and row.cause.default != "vendor":
+        errors.append(
+            f"{where} field silenced_by_maintenance: its cause is always "
+            f"{row.cause.default!r}, never vendor, so no maintenance silence matches it"
+        )
+    key_rejected = set(table.catalog.reasons_of_class("key_rejected"))
+    for key in row.runbook:
+        action = table.catalog.actions.get(key)
+        if action is not None and key_rejected & set(action.reasons):
+            errors.append(
+                f"{where} field silenced_by_maintenance: its runbook {key!r} answers a "
+                "rejected key or a wrong account, which pages during a maintenance too"
+            )
+    return errors
+
+
 def _reference_errors(table: Table, where: str, row: AlertRow) -> list[str]:
     errors = []
     groups = sorted(group.name for group in table.groups)
@@ -153,6 +176,7 @@ def _row_errors(table: Table, index: int, row: AlertRow, first_index: dict[str, 
         errors.append(f"{where} field min_accounts: needed exactly when expr uses $min_accounts")
     errors += _cause_errors(table, where, row)
     errors += _inhibit_errors(table, where, row)
+    errors += _maintenance_errors(table, where, row)
     if not row.per_vendor_series and row.static_vendor is None:
         errors.append(
             f"{where} field static_labels: a row without $vendor_matcher needs a static "

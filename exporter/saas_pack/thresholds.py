@@ -205,6 +205,7 @@ def _alert(data: dict[str, Any]) -> AlertRow:
         record=Record(data["record"]["name"], data["record"]["expr"]) if "record" in data else None,
         requires_probe=data.get("requires_probe"),
         requires_reason=data.get("requires_reason"),
+        silenced_by_maintenance=data.get("silenced_by_maintenance", False),
     )
 
 
