@@ -36,9 +36,10 @@ GOOD = {
 
 def test_every_generated_alert_passes_the_lint():
     rules = alerts(rendered_groups())
-    # 24 rows (SaasCreditsExhausted came with Clay; SaasVendorWideFailure and
-    # SaasProbeClientError with detection), one rule each but for overrides.
-    assert len(rules) == 24
+    # 26 rows (SaasCreditsExhausted came with Clay; SaasVendorWideFailure and
+    # SaasProbeClientError with detection; SaasWebhookQuiet and SaasWebhookDelayed with
+    # webhook delivery health), one rule each but for overrides.
+    assert len(rules) == 26
     assert [problem for rule in rules for problem in check_alert(rule)] == []
 
 
@@ -94,7 +95,7 @@ def test_every_alert_links_a_runbook_page_that_exists():
             assert (REPO / "docs/runbooks" / relative).is_file(), url
             checked += 1
     # One check per rendered rule and vendor its row applies to (Klaviyo, Clay, `all`).
-    assert checked == 43
+    assert checked == 47
 
 
 def test_every_checklist_row_has_its_alert_and_priority():
