@@ -18,7 +18,8 @@ GROUPING = re.compile(r"\b(?:by|on)\s*\(([^)]*)\)")
 # authentic webhook ids only, at most 100 per verifier, saas_inapp.webhooks.health).
 BOUNDED_LABELS = {
     "vendor", "account", "probe", "reason", "endpoint", "code", "result", "le", "job",
-    "instance", "indicator", "component", "group", "status", "window", "webhook",
+    "instance", "indicator", "component", "group", "status", "window", "shard_count",
+    "webhook",
 }  # fmt: skip
 SEVERITY = {"P1": "critical", "P2": "critical", "P3": "warning", "P4": "info"}
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")

@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 
 from .config import ConfigError, ExporterConfig
+from .config.accounts_dir import AccountFiles
 from .health import compute_health
 from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
 from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
-from .selfmetrics import ReloadStatus, RuntimeCollector
+from .selfmetrics import ReloadStatus, RuntimeCollector, ScheduleStatus, ShardStatus
+from .sharding import Shard
 from .silences.runner import SilenceSyncer
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
@@ -42,8 +44,14 @@ class ExporterRuntime:
         web: WebOptions | None = None,
         links: tuple[tuple[str, str], ...] = (),
         load_config: ConfigLoader | None = None,
+        shard: Shard | None = None,
+        account_files: AccountFiles | None = None,
     ):
-        """``load_config`` re-reads the config at a reload (None: nothing to reload)."""
+        """``load_config`` re-reads the config at a reload (None: nothing to reload);
+        ``shard``: which accounts of the config this replica probes (all by default)."""
+        self.shard = shard or Shard()
+        self.shard_status = ShardStatus(self.shard.index, self.shard.count)
+        config = self._sharded(config)
         self.config = config
         self._load_config = load_config
         self._reload_lock = threading.Lock()
@@ -59,7 +67,14 @@ class ExporterRuntime:
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
         self.web = web = web or WebOptions()
-        self._self_metrics = RuntimeCollector(self.reload_status, self.keys, lambda: self.config)
+        self._self_metrics = RuntimeCollector(
+            self.reload_status,
+            self.keys,
+            lambda: self.config,
+            lambda: self.shard_status,
+            self.schedule_status,
+            account_files or AccountFiles(),
+        )
         # `maintenances.silences`: Alertmanager silences kept in step from the store.
         self.silences = SilenceSyncer(
             lambda: self.config,
@@ -77,6 +92,7 @@ class ExporterRuntime:
             telemetry_path=web.telemetry_path,
             links=links,
             reload=self.reload if web.enable_lifecycle else None,
+            first_round=self.first_round,
         )
         self.app = ExporterApp(self.endpoints)
         self._tls = ssl_context(web.config.tls) if web.config.tls else None
@@ -89,6 +105,34 @@ class ExporterRuntime:
                 self.endpoints.web.tls.client_allowed_sans if self.endpoints.web.tls else ()
             ),
         )
+
+    def first_round(self) -> str:
+        """How far the first round is: targets probed, and its window's end."""
+        probed, total = self.store.probed_count()
+        scheduler = self._scheduler
+        if scheduler is None:
+            return f"{probed} of {total} targets probed; the scheduler is starting"
+        left = scheduler.started_at + scheduler.startup_window - self.clock()
+        ends = f"ends in about {left:.0f} s" if left > 0 else "its probes are running"
+        return (
+            f"{probed} of {total} targets probed; the first round is spread over "
+            f"{scheduler.startup_window:.0f} s to fit the capacity, {ends}"
+        )
+
+    def schedule_status(self) -> ScheduleStatus:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return ScheduleStatus()
+        return ScheduleStatus(
+            scheduler.startup_window, scheduler.scheduled_runs, scheduler.late_runs
+        )
+
+    def _sharded(self, config: ExporterConfig) -> ExporterConfig:
+        """This shard's view of a loaded config; counts its share for /metrics."""
+        view = self.shard.view(config)
+        self.shard_status.configured_targets = len(targets_for(config))
+        self.shard_status.owned_targets = len(targets_for(view))
+        return view
 
     def _renderer(self, config: ExporterConfig) -> MetricsRenderer:
         return MetricsRenderer(
@@ -165,7 +209,7 @@ class ExporterRuntime:
             try:
                 if self._load_config is None:
                     raise ConfigError(["no config file to reload (--demo)"])
-                config = self._load_config()
+                loaded = self._load_config()
                 web = self._load_web()
             except (ConfigError, WebConfigError) as err:
                 self.reload_status.successful = False
@@ -176,7 +220,7 @@ class ExporterRuntime:
                 )
                 return "; ".join(err.problems)
             before = {t.key for t in self.targets}
-            self._apply(config)
+            self._apply(self._sharded(loaded))
             self._apply_web(web)
             self.reload_status.successful = True
             self.reload_status.success_at = self.clock()

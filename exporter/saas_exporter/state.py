@@ -180,6 +180,11 @@ class ResultStore:
         with self._lock:
             return self._all_probed()
 
+    def probed_count(self) -> tuple[int, int]:
+        """(targets with a result, targets)."""
+        with self._lock:
+            return sum(1 for s in self._states.values() if s.last is not None), len(self._states)
+
     def _all_probed(self) -> bool:
         return all(s.last is not None for s in self._states.values())
 
