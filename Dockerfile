@@ -10,7 +10,7 @@ FROM python:3.11-slim AS build
 ARG REVISION
 ARG BUILD_DATE
 WORKDIR /src
-COPY requirements.lock pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
 # build.json: what --version and saas_exporter_build_info report (saas_exporter/buildinfo.py).
 RUN printf '{"revision": "%s", "build_date": "%s"}\n' "$REVISION" "$BUILD_DATE" \

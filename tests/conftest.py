@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from saas_exporter.config import ExporterConfig, load_config_data
 from saas_exporter.probes import ProbeResult, ProbeTarget, prober_for, targets_for
+from saas_exporter.probes.clients import ProbeClients
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEY = "pk_test_0123456789abcdef0123456789abcdef"
@@ -98,8 +98,12 @@ def target(config: ExporterConfig, probe: str) -> ProbeTarget:
 
 def run_probe(probe_target: ProbeTarget) -> ProbeResult:
     async def go() -> ProbeResult:
-        async with httpx.AsyncClient() as client:
-            return await prober_for(probe_target)(probe_target, client)
+        # The exporter's own client (pools, asyncio network backend), as in production.
+        clients = ProbeClients([probe_target], max_connections=2)
+        try:
+            return await prober_for(probe_target)(probe_target, clients.for_target(probe_target))
+        finally:
+            await clients.aclose()
 
     return asyncio.run(go())
 

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 import yaml
+from saas_pack import thresholds
 from saas_tools.checkout import Checkout
 from saas_tools.stack.configs import GroupTimers, write_capture_alertmanager_config
 from saas_tools.stack.processes import AMTOOL, binary
@@ -33,7 +34,7 @@ def test_amtool_check_config_accepts_the_shipped_config_and_its_templates():
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[0] == f"Checking '{ALERTMANAGER_CONFIG}'  SUCCESS"
     assert " - 5 receivers" in result.stdout
-    assert " - 1 inhibit rules" in result.stdout
+    assert " - 2 inhibit rules" in result.stdout
 
 
 def test_amtool_check_config_accepts_the_capture_copy(tmp_path):
@@ -121,13 +122,26 @@ def test_route_timers_follow_the_runbook_response_times():
 
 
 def test_inhibition_is_scoped_to_the_same_vendor_and_account():
-    assert shipped()["inhibit_rules"] == [
+    assert shipped()["inhibit_rules"][0] == {
+        "source_matchers": ['priority="P1"'],
+        "target_matchers": ['priority=~"P2|P3|P4"'],
+        "equal": ["vendor", "account"],
+    }
+
+
+def test_the_vendor_wide_inhibitions_are_the_tables():
+    """Each row's `inhibits` is one inhibit rule, same vendor; nothing else mutes by name."""
+    table = thresholds.load(REPO)
+    wanted = [
         {
-            "source_matchers": ['priority="P1"'],
-            "target_matchers": ['priority=~"P2|P3|P4"'],
-            "equal": ["vendor", "account"],
+            "source_matchers": [f'alertname="{row.name}"'],
+            "target_matchers": [f'alertname=~"{"|".join(row.inhibits)}"'],
+            "equal": ["vendor"],
         }
+        for row in table.alerts
+        if row.inhibits
     ]
+    assert wanted and shipped()["inhibit_rules"][1:] == wanted
 
 
 def integrations(receiver: dict) -> dict[str, list]:

@@ -169,6 +169,47 @@ def test_a_p1_inhibits_lower_priorities_of_its_vendor_and_account_only(harness):
     ]
 
 
+def test_a_vendor_wide_failure_is_one_page_not_one_per_account(harness):
+    wide = alert("SaasVendorWideFailure", "P1", cause="vendor", reason_class="server_side")
+    explained = [
+        alert("SaasProbeUnreachable", "P1", cause="vendor", account=a, probe="profiles")
+        for a in ("main", "eu", "us")
+    ]
+    not_explained = [
+        # Another kind of failure of the same vendor, and another vendor's outage.
+        alert("SaasProbeAuthFailing", "P1", account="eu", probe="profiles", reason="auth"),
+        alert("SaasProbeUnreachable", "P1", vendor="clay", account="main", probe="api"),
+    ]
+    api.post_alerts(harness.am.url, [wide])
+    poll(lambda: api.alerts(harness.am.url, alertname="SaasVendorWideFailure"), 10, "source")
+    api.post_alerts(harness.am.url, [*explained, *not_explained])
+
+    def states() -> dict[tuple[str, str, str], str]:
+        return {
+            (a["labels"]["vendor"], a["labels"].get("account", ""), a["labels"]["alertname"]): (
+                a["status"]["state"]
+            )
+            for a in api.alerts(harness.am.url)
+        }
+
+    expected = {
+        ("klaviyo", "", "SaasVendorWideFailure"): "active",
+        ("klaviyo", "main", "SaasProbeUnreachable"): "suppressed",
+        ("klaviyo", "eu", "SaasProbeUnreachable"): "suppressed",
+        ("klaviyo", "us", "SaasProbeUnreachable"): "suppressed",
+        ("klaviyo", "eu", "SaasProbeAuthFailing"): "active",
+        ("clay", "main", "SaasProbeUnreachable"): "active",
+    }
+    poll(lambda: states() == expected, 20, "inhibition states", describe=lambda: str(states()))
+    pages = harness.wait_deliveries(3, "/pagerduty/p1-page-high")
+    summaries = sorted(d.body["payload"]["summary"].split(". ")[0] for d in pages)
+    assert summaries == [
+        "P1 Clay account main: SaasProbeUnreachable: SaasProbeUnreachable summary",
+        "P1 Klaviyo account eu: SaasProbeAuthFailing: SaasProbeAuthFailing summary",
+        "P1 Klaviyo: SaasVendorWideFailure: SaasVendorWideFailure summary",
+    ]
+
+
 P1_TEXT = """\
 *Priority:* P1, complete outage, respond within 15 minutes
 *Status:* INVESTIGATING
@@ -289,7 +330,8 @@ def test_p3_vendor_side_goes_to_the_ticket_queue_and_the_alerts_channel(harness)
         "*Status:* INVESTIGATING\n"
         "*Impact:* SaasVendorComponentDegraded summary.\n"
         "• SaasVendorComponentDegraded on the vendor.\n"
-        "*Cause:* vendor-side: Clay's status page reports an incident\n"
+        "*Cause:* vendor-side: on Clay's side (its status page, or most of our accounts failing "
+        "alike)\n"
         "*Current action:* enable the integration's fallback and follow the vendor's status page\n"
         f"*Next update:* by {at(240, '%H:%M')} UTC (4 hours after the start)\n"
         "*Incident commander:* @<incident-commander>\n"
@@ -358,14 +400,17 @@ def test_cause_is_that_of_the_firing_alerts_then_of_the_last_resolved(harness):
     assert lines[3:6] == [
         "• SaasProbeUnreachable on main via profiles.",
         "• resolved: SaasProbeUnreachable on main via accounts.",
-        "*Cause:* vendor-side: Klaviyo's status page reports an incident",
+        "*Cause:* vendor-side: on Klaviyo's side (its status page, or most of our accounts "
+        "failing alike)",
     ]
     api.post_alerts(
         harness.am.url, [{**current, "endsAt": api.rfc3339(START + dt.timedelta(minutes=40))}]
     )
     resolved = harness.wait_deliveries(2, "/slack/saas-incidents")[1]
     text = resolved.body["attachments"][0]["text"]
-    assert slack_fields(text)["Cause"] == "vendor-side: Klaviyo's status page reports an incident"
+    assert slack_fields(text)["Cause"] == (
+        "vendor-side: on Klaviyo's side (its status page, or most of our accounts failing alike)"
+    )
     assert text.endswith(f"Last updated: {at(40)} UTC\n```")
     (_, pd_resolved) = harness.wait_deliveries(2, "/pagerduty/p1-page-high")
     assert pd_resolved.body["payload"]["custom_details"]["cause"] == "vendor"

@@ -257,4 +257,5 @@ def test_input_series_keep_the_exposition_shape():
         "series": 'saas_webhook_verifications_total{result="invalid_signature",vendor="klaviyo"}',
         "values": "0 1",
     } in series
-    assert len(series) == 5
+    # The five results, and the previous-secret counter (a rotation's), all from 0.
+    assert len(series) == 6

@@ -14,7 +14,16 @@ from saas_exporter.oncall import bundle, commands, postmortem, preflight, triage
 from tests.oncall_support import run_command, write_config
 
 DEAD = "http://127.0.0.1:9"  # nothing listens on the loopback discard port
-SUBCOMMANDS = ["demo", "simulate", "healthcheck", "preflight", "triage", "bundle", "postmortem"]
+SUBCOMMANDS = [
+    "demo",
+    "simulate",
+    "healthcheck",
+    "preflight",
+    "triage",
+    "bundle",
+    "postmortem",
+    "silences",
+]
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -2,7 +2,7 @@
 (SaasCreditsExhausted, P2), its overrides, and runbooks from the Clay seed."""
 
 import yaml
-from saas_pack import thresholds
+from saas_pack import holds, thresholds
 
 from saas_exporter.catalog import CATALOG
 from tests.conftest import REPO
@@ -35,9 +35,12 @@ def test_credits_exhausted_alert_is_p2_on_its_reason():
 
 
 def test_clay_overrides_render_as_their_own_rules():
-    # Clay's 2-minute api probe runs the default `for: 5m` (three failed probes): one rule.
+    # Clay's 2-minute api probe runs the default 5 minutes (three failed probes): one rule
+    # (holding in its expression: its cause can change while it waits).
     unreachable = rules_named("SaasProbeUnreachable")
-    assert [(r["for"], r["labels"].get("vendor")) for r in unreachable] == [("5m", None)]
+    assert [(holds.wait_seconds(r), r["labels"].get("vendor")) for r in unreachable] == [
+        (300, None)
+    ]
     # A disabled alert is an override too: the default rule excludes Clay.
     latency = rules_named("SaasProbeHighLatency")
     assert len(latency) == 1 and 'vendor!~"clay"' in latency[0]["expr"]

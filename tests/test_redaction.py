@@ -57,6 +57,7 @@ ECHO = (
             "vendors[0].api.headers.Cookie: looks like a credential",
         ),
         ("401: the key was rejected", "401: the key was rejected"),
+        ("auth: 401: Incorrect credentials.", "auth: 401: Incorrect credentials."),
     ],
 )
 def test_the_rule(text, expected):

@@ -1,12 +1,16 @@
 """The running exporter: endpoints, /health contract, scrapes never reach the vendor."""
 
+import asyncio
+import re
 import threading
+import time
 
 import httpx
 import pytest
 from werkzeug import Response
 
 from saas_exporter.demo import demo_config
+from saas_exporter.probes import ProbeResult
 from saas_exporter.runtime import ExporterRuntime
 from tests.conftest import klaviyo_config
 
@@ -169,3 +173,29 @@ def test_a_scraper_hanging_up_is_not_a_traceback(running, capfd):
             sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
     assert get(running, "/-/healthy").status_code == 200
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ready_says_how_far_the_first_round_is(simulator):
+    release = threading.Event()
+
+    async def held(target):
+        await asyncio.to_thread(release.wait, 30)
+        return ProbeResult(True, 0.1, time.time(), 200)
+
+    runtime = ExporterRuntime(
+        demo_config(simulator.base_url, LONG), ("127.0.0.1", 0), run_probe=held
+    )
+    runtime.start()
+    try:
+        answer = get(runtime, "/-/ready")
+        assert answer.status_code == 503
+        total = len(runtime.targets)
+        assert re.fullmatch(
+            "waiting for the first probe of every target: 0 of "
+            f"{total} targets probed; the first round is spread over 10 s to fit the "
+            r"capacity, (ends in about \d+ s|its probes are running)\n",
+            answer.text,
+        ), answer.text
+    finally:
+        release.set()
+        runtime.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from saas_exporter.config import load_config_data
 from saas_exporter.probes import ProbeResult, targets_for
-from saas_exporter.scheduler import Scheduler, next_due, startup_offsets
+from saas_exporter.scheduler import Scheduler, next_due, startup_offsets, startup_window
 from saas_exporter.state import ResultStore
 from tests.conftest import KEY_ENV, klaviyo_config
 
@@ -272,3 +272,41 @@ def test_a_reload_keeps_kept_targets_schedules_and_staggers_added_ones():
     assert [scheduler.due[k] for k in added] == [clock.now, clock.now + 0.05]
     assert [store.get(k).runs for k in added] == [0, 0]
     assert ("klaviyo", "", "statuspage") not in store.states()
+
+
+def fleet_targets(accounts: int):
+    env = {f"K{i}": f"pk_sim_A{i:05d}" for i in range(accounts)}
+    data = {
+        "vendors": [
+            {
+                "name": "klaviyo",
+                "kind": "klaviyo",
+                "api_url": "http://vendor.test",
+                "accounts": [{"name": f"a{i}", "api_key_env": f"K{i}"} for i in range(accounts)],
+            }
+        ]
+    }
+    return targets_for(load_config_data(data, env))
+
+
+def test_the_startup_window_grows_with_the_targets_to_fit_the_capacity():
+    # max_concurrency 32 at 0.5 s a request sustains 64 probes/s.
+    assert startup_window(fleet_targets(10), 32, 10.0) == 10.0  # the configured minimum
+    # 1,000 accounts and the status page: 2,001 first runs while 1000/30 + 1000/600 +
+    # 1/60 = 35/s are back on their interval: the first round gets the spare 29/s.
+    window = startup_window(fleet_targets(1000), 32, 10.0)
+    assert window == pytest.approx(2001 / (64 - 1000 / 30 - 1000 / 600 - 1 / 60))
+    # Over capacity (3,000 accounts need 105/s): a quarter of it.
+    assert startup_window(fleet_targets(3000), 32, 10.0) == pytest.approx(6001 / 16)
+
+
+def test_a_scheduled_probe_that_starts_after_its_jitter_is_late():
+    clock = FakeClock()
+    scheduler, _, _ = make(ok(clock), clock)
+    interval = scheduler.targets[PROF].interval_seconds  # 30 s: late past 3 s
+    asyncio.run(scheduler.run_target(PROF, due=clock.now - 2.9))
+    assert (scheduler.scheduled_runs, scheduler.late_runs) == (1, 0)
+    asyncio.run(scheduler.run_target(PROF, due=clock.now - 0.1 * interval - 0.5))
+    assert (scheduler.scheduled_runs, scheduler.late_runs) == (2, 1)
+    asyncio.run(scheduler.run_target(PROF))  # an explicit run (probe_all_now) has no due
+    assert (scheduler.scheduled_runs, scheduler.late_runs) == (2, 1)

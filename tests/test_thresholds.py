@@ -184,3 +184,44 @@ def test_cli_reports_a_bad_table_and_exits_2(pack_root, capsys):
         "rules/thresholds.yaml: invalid threshold table:\n"
         "alerts[1] (SaasApiServerErrors) field threshold: 'ten' is not of type 'number'\n"
     )
+
+
+def test_a_vendor_wide_row_must_fire_before_the_pages_it_mutes(document, schema):
+    index = row_index(document, "SaasVendorWideFailure")
+    document["vendors"][1]["overrides"]["SaasVendorWideFailure"] = {"for": "5m"}
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasVendorWideFailure) field for: must be shorter than "
+        "SaasProbeUnreachable's for (clay: 300s >= 300s), or its pages go out before the "
+        "inhibition"
+    )
+
+
+def test_vendor_wide_references_and_min_accounts(document, schema):
+    wide = row_index(document, "SaasVendorWideFailure")
+    unreachable = row_index(document, "SaasProbeUnreachable")
+    in_app = row_index(document, "SaasApiServerErrors")
+    document["alerts"][unreachable]["cause"]["vendor_wide"] = "SaasProbeAuthFailing"
+    del document["alerts"][wide]["min_accounts"]
+    document["vendors"][0]["overrides"]["SaasProbeRateLimited"] = {"min_accounts": 3}
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{in_app}] (SaasApiServerErrors) field cause.vendor_wide: expected a "
+        "vendor-wide row (one with min_accounts), got 'SaasVendorWideFailure'\n"
+        f"alerts[{wide}] (SaasVendorWideFailure) field min_accounts: needed exactly when "
+        "expr uses $min_accounts\n"
+        f"alerts[{unreachable}] (SaasProbeUnreachable) field cause.vendor_wide: expected a "
+        "vendor-wide row (one with min_accounts), got 'SaasProbeAuthFailing'\n"
+        "vendors[0] (klaviyo) field overrides.SaasProbeRateLimited.min_accounts: "
+        "SaasProbeRateLimited has no min_accounts"
+    )
+
+
+def test_one_account_is_never_a_vendor_wide_failure(document, schema):
+    index = row_index(document, "SaasVendorWideFailure")
+    document["alerts"][index]["min_accounts"] = 1
+    assert error_of(document, schema) == (
+        "invalid threshold table:\n"
+        f"alerts[{index}] (SaasVendorWideFailure) field min_accounts: 1 is less than the "
+        "minimum of 2"
+    )

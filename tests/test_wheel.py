@@ -73,7 +73,7 @@ def installed(tmp_path_factory, request) -> tuple[Path, Path]:
     # would end up in later wheels.
     source = tmp / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(
         PACKAGES, source / "exporter", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")

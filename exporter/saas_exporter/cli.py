@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from .config import ConfigError, load_config
+from .config import ConfigError, ExporterConfig, load_config
+from .config.accounts_dir import AccountFiles
 from .config_check import CHECKS, check_config
 from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
 from .oncall import commands as oncall_commands
+from .sharding import ShardError, shard_from_flags
+from .signals import StopSignals
 from .web import parse_listen_address
 from .web.healthcheck import add_healthcheck
 from .web.options import add_web_flags, web_options
@@ -23,6 +25,7 @@ from .web.webconfig import WebConfigError
 log = logging.getLogger("saas_exporter")
 DEFAULT_LISTEN = ":9879"
 EXIT_CONFIG = 2
+EXIT_LISTEN = 1
 
 
 class _VersionAction(argparse.Action):
@@ -77,6 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the demo as `saas-exporter demo` does, on this address and web options, "
         "with the simulator and the application on free ports",
     )
+    parser.add_argument(
+        "--shard.count",
+        dest="exporter_shard_count",
+        metavar="N",
+        type=int,
+        default=1,
+        help="run as one of N shards: each probes the accounts it owns (rendezvous hash "
+        "of vendor and account), every replica with the same config (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shard.index",
+        dest="exporter_shard_index",
+        metavar="I",
+        type=int,
+        default=None,
+        help="this replica's shard, 0 to N-1 (default with --shard.count > 1: the "
+        "StatefulSet pod ordinal, the number ending the hostname)",
+    )
     add_web_flags(parser)
     add_log_flags(parser)
     parser.add_argument(
@@ -91,32 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_healthcheck(commands)
     for command in oncall_commands():
         command.add_to(commands)
+    from .silences.command import COMMAND as silences_command
+
+    silences_command.add_to(commands)
     return parser
-
-
-def wait_for_signal(stop: Callable[[], None], reload: Callable[[], object] | None = None) -> None:
-    """SIGTERM/SIGINT stop; SIGHUP reloads (on its own thread: a handler must not block)."""
-    done = threading.Event()
-
-    def handle(signum, _frame):
-        log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
-        done.set()
-
-    def handle_hup(_signum, _frame):
-        log.info("reloading the config", extra={"fields": {"signal": "SIGHUP"}})
-        assert reload is not None
-        threading.Thread(target=reload, name="reload", daemon=True).start()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    if reload is not None:
-        signal.signal(signal.SIGHUP, handle_hup)
-    done.wait()
-    stop()
 
 
 def run_exporter(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
+    signals = StopSignals(reloadable=not args.exporter_demo)
     try:
         listen = parse_listen_address(args.exporter_listen)
     except ValueError as err:
@@ -142,12 +146,28 @@ def run_exporter(args: argparse.Namespace) -> int:
         from .demo.stack import DemoSpec
 
         free = ("127.0.0.1", 0)
-        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web))
+        return serve(DemoSpec(exporter=listen, simulator=free, app=free, web=web), signals)
     path = args.exporter_config_file
     if args.exporter_config_check:
         return check_config(path, args.exporter_config_check)
     try:
-        config = load_config(path)
+        shard = shard_from_flags(args.exporter_shard_count, args.exporter_shard_index)
+    except ShardError as err:
+        print(f"saas-exporter: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    account_files = AccountFiles()
+
+    def load() -> ExporterConfig:
+        config = load_config(path, files=account_files)
+        for problem in account_files.problems():
+            log.error(
+                "accounts file refused; the others run (and its last good version, if any)",
+                extra={"fields": {"problem": problem}},
+            )
+        return config
+
+    try:
+        config = load()
     except ConfigError as err:
         print(f"saas-exporter: invalid config {path}:", file=sys.stderr)
         for problem in err.problems:
@@ -158,16 +178,18 @@ def run_exporter(args: argparse.Namespace) -> int:
             config,
             listen,
             web=web,
-            load_config=lambda: load_config(path),
+            load_config=load,
+            shard=shard,
+            account_files=account_files,
         )
     except OSError as err:
         print(
             f"saas-exporter: cannot listen on {args.exporter_listen}: {err.strerror}",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_LISTEN
     runtime.start()
-    wait_for_signal(runtime.stop, runtime.reload)
+    signals.wait(runtime.stop, runtime.reload)
     return 0
 
 
@@ -198,6 +220,7 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
 
 def run_simulator(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, args.log_format)
+    signals = StopSignals()
     from .simulator import SCENARIOS, SimulatorServer
 
     if args.scenario not in SCENARIOS:
@@ -208,15 +231,22 @@ def run_simulator(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         host, port = parse_listen_address(args.listen)
-        server = SimulatorServer((host or "127.0.0.1", port))
-    except (ValueError, OSError) as err:
+    except ValueError as err:
         print(f"saas-exporter simulate: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        server = SimulatorServer((host or "127.0.0.1", port))
+    except OSError as err:
+        print(
+            f"saas-exporter simulate: cannot listen on {args.listen}: {err.strerror or err}",
+            file=sys.stderr,
+        )
+        return EXIT_LISTEN
     server.set_scenario_everywhere(args.scenario)
     print(f"simulator on {server.base_url} (scenario {args.scenario})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    wait_for_signal(server.shutdown)
+    signals.wait(server.shutdown)
     return 0
 
 

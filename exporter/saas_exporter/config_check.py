@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 from .config import ConfigError, key_problems, load_config
+from .config.accounts_dir import AccountFiles
 from .wording import plural
 
 CHECKS = ("all", "structure", "keys")
@@ -37,7 +38,10 @@ def check_config(path: str, what: str, out: TextIO | None = None, err: TextIO | 
                 file=out,
             )
             return 0
-        config = load_config(path, keys=what == "all")
+        account_files = AccountFiles()
+        config = load_config(path, keys=what == "all", files=account_files)
+        if account_files.refused:  # the exporter would run without them: a check fails
+            raise ConfigError(account_files.problems())
     except ConfigError as error:
         print(f"saas-exporter: invalid config {path}:", file=err)
         for problem in error.problems:

@@ -1,12 +1,12 @@
-"""The vendor exposition, rendered incrementally: a target's lines are reused until its
-state changes.
+"""The vendor exposition, rendered incrementally: a target's lines are formatted when its
+state changes, and a scrape only stitches them.
 
 With 1,000 accounts a probe finishes many times a second, so a cache of the whole page
 per store version is stale at nearly every scrape. Each target's samples depend on its
-own (immutable) TargetState only, so its lines are formatted once per state and the
-page is stitched per family. The text is what ``generate_latest`` writes for the same
-families (Prometheus text 0.0.4: sorted labels, Go float formatting, escaped values;
-tests compare the two), with the config-only families first.
+own (immutable) TargetState only, so its lines are formatted once per state, right when
+the store records it (in the probe thread, ``on_change``), and the page is stitched per
+family at scrape time: with every target changed since the last scrape, a scrape still
+formats nothing. The config-only families come first, rendered once.
 
 OpenMetrics (what Prometheus asks for first) writes the same sample lines; only the
 family headers differ (a counter's family is named without ``_total``) and the page ends
@@ -27,38 +27,34 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from .collector import SaasCollector
+from .config import ExporterConfig
+from .series import TargetLines, escape, families
 from .state import Key, ResultStore, TargetState
 
 # family name -> its sample lines
 Chunks = dict[str, bytes]
-_TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram"}
 Format = Literal["text", "openmetrics"]
 FORMATS: tuple[Format, ...] = ("text", "openmetrics")
 OPENMETRICS_EOF = b"# EOF\n"
 
 
 class _Families(Collector):
-    def __init__(self, families: Iterable[Metric]):
-        self.families = list(families)
+    def __init__(self, metrics: Iterable[Metric]):
+        self.families = list(metrics)
 
     def collect(self):
         return self.families
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+def text_header(name: str, kind: str, documentation: str) -> bytes:
+    exposed = name + "_total" if kind == "counter" else name
+    doc = documentation.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {exposed} {doc}\n# TYPE {exposed} {kind}\n".encode()
 
 
-def header(family: Metric) -> bytes:
-    name = family.name + "_total" if family.type == "counter" else family.name
-    doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
-    return f"# HELP {name} {doc}\n# TYPE {name} {_TYPES[family.type]}\n".encode()
-
-
-def openmetrics_header(family: Metric) -> bytes:
+def openmetrics_header(name: str, kind: str, documentation: str) -> bytes:
     """The library's own OpenMetrics HELP/TYPE lines for the family, without samples."""
-    empty = Metric(family.name, family.documentation, family.type, family.unit)
-    return openmetrics_body(_Families([empty]))
+    return openmetrics_body(_Families([Metric(name, documentation, kind)]))
 
 
 def openmetrics_body(collector: Collector) -> bytes:
@@ -73,7 +69,7 @@ def sample_lines(family: Metric) -> bytes:
     for sample in family.samples:
         value = floatToGoString(sample.value)
         if sample.labels:
-            labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(sample.labels.items()))
+            labels = ",".join(f'{k}="{escape(v)}"' for k, v in sorted(sample.labels.items()))
             out.append(f"{sample.name}{{{labels}}} {value}\n")
         else:
             out.append(f"{sample.name} {value}\n")
@@ -81,44 +77,73 @@ def sample_lines(family: Metric) -> bytes:
 
 
 class IncrementalExposition:
-    def __init__(self, collector: SaasCollector, store: ResultStore):
-        self.collector = collector
+    def __init__(self, config: ExporterConfig, store: ResultStore):
+        self.collector = SaasCollector(config, store)
         self.store = store
+        self.profile = config.series_profile
         self._lock = threading.Lock()
         self._global: dict[Format, bytes] = {}
-        self._headers: dict[Format, dict[str, bytes]] = {fmt: {} for fmt in FORMATS}
+        self._lines = {
+            key: TargetLines(s.target, self.profile) for key, s in store.states().items()
+        }
+        target_families: list[tuple[str, str, str]] = [
+            (f.name, f.type, f.documentation) for f in families(self.profile)
+        ]
+        statuspage = [
+            (f.name, f.type, f.documentation) for f in self.collector.collect_statuspage([])
+        ]
+        order = target_families + statuspage
+        self._order = [name for name, _, _ in order]
+        self._headers: dict[Format, dict[str, bytes]] = {
+            "text": {name: text_header(name, kind, doc) for name, kind, doc in order},
+            "openmetrics": {name: openmetrics_header(name, kind, doc) for name, kind, doc in order},
+        }
         self._targets: dict[Key, tuple[TargetState, Chunks]] = {}
         self.rendered_targets = 0  # targets formatted afresh (for tests and the bench)
+        store.subscribe(self.on_change)
+
+    def close(self) -> None:
+        """Stop formatting on writes (a reload replaced this renderer)."""
+        self.store.unsubscribe(self.on_change)
+
+    def on_change(self, key: Key, state: TargetState) -> None:
+        """The store recorded a new state: format its lines now (the writer's thread)."""
+        with self._lock:
+            self._target_chunks(key, state)
 
     def _target_chunks(self, key: Key, state: TargetState) -> Chunks:
         cached = self._targets.get(key)
         if cached is not None and cached[0] is state:
             return cached[1]
-        chunks: Chunks = {}
-        for family in self.collector.collect_states([state]):
-            if family.name not in self._headers["text"]:
-                self._headers["text"][family.name] = header(family)
-                self._headers["openmetrics"][family.name] = openmetrics_header(family)
-            chunks[family.name] = sample_lines(family)
+        lines = self._lines.get(key)
+        if lines is None or lines.target is not state.target:  # added or changed by a reload
+            lines = self._lines[key] = TargetLines(state.target, self.profile)
+        chunks = lines.render(state)
+        if lines.statuspage:
+            for family in self.collector.collect_statuspage([state]):
+                chunks[family.name] = sample_lines(family)
         self._targets[key] = (state, chunks)
         self.rendered_targets += 1
         return chunks
 
     def _global_families(self, fmt: Format) -> bytes:
         if fmt not in self._global:
-            families = _Families(self.collector.collect_global())
+            metrics = _Families(self.collector.collect_global())
             self._global[fmt] = (
-                generate_latest(families) if fmt == "text" else openmetrics_body(families)
+                generate_latest(metrics) if fmt == "text" else openmetrics_body(metrics)
             )
         return self._global[fmt]
 
     def render(self, fmt: Format = "text") -> bytes:
         """The vendor families; in OpenMetrics without the closing ``# EOF``."""
         with self._lock:
-            per_target = [self._target_chunks(k, s) for k, s in self.store.states().items()]
+            states = self.store.states()
+            if len(self._targets) > len(states):  # a reload removed targets
+                self._targets = {k: v for k, v in self._targets.items() if k in states}
+            per_target = [self._target_chunks(k, s) for k, s in states.items()]
             headers = self._headers[fmt]
             out = [self._global_families(fmt)]
-            for name in per_target[0] if per_target else ():
+            for name in self._order:
                 out.append(headers[name])
-                out.extend(chunks[name] for chunks in per_target)
+                out.extend(chunk for chunks in per_target if (chunk := chunks.get(name)))
             return b"".join(out)

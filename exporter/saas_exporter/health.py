@@ -103,7 +103,8 @@ def compute_health(
                 if p != identity_probe
             ]
             accounts[account.name] = _account_health(identity, others)
-        first = next(iter(accounts.values()))
+        # A shard may own a vendor's status page and none of its accounts.
+        first = next(iter(accounts.values()), {"accountId": None, "accountIdConfirmedAt": None})
         failing = [(n, a) for n, a in accounts.items() if a["status"] != "healthy"]
         error = None
         if failing:

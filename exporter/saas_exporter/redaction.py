@@ -23,7 +23,8 @@ REDACTED = "<redacted>"
 # Defence in depth for keys we were never told about (e.g. echoed by a vendor).
 _KEY_PATTERNS = (re.compile(r"pk_[A-Za-z0-9_]{8,}"),)
 
-# A name is credential-shaped when one of its words is one of these...
+# A name is credential-shaped when one of its words is one of these ("auth" alone is
+# not: it is also the failure reason that starts "auth: 401: ..." texts)...
 _CREDENTIAL_WORDS = frozenset(
     [
         "key",
@@ -34,7 +35,6 @@ _CREDENTIAL_WORDS = frozenset(
         "passwd",
         "pwd",
         "pass",
-        "auth",
         "authorization",
         "cookie",
         "session",

@@ -10,11 +10,15 @@ import time
 from collections.abc import Callable
 
 from .config import ConfigError, ExporterConfig
+from .config.accounts_dir import AccountFiles
 from .health import compute_health
 from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
-from .scheduler import RunProbe, Scheduler, make_http_client, make_run_probe
-from .selfmetrics import ReloadStatus, RuntimeCollector
+from .probes.clients import ProbeClients
+from .scheduler import RunProbe, Scheduler, make_run_probe
+from .selfmetrics import ReloadStatus, RuntimeCollector, ScheduleStatus, ShardStatus
+from .sharding import Shard
+from .silences.runner import SilenceSyncer
 from .state import ResultStore
 from .web.app import Endpoints, ExporterApp
 from .web.metrics import MetricsRenderer
@@ -40,8 +44,14 @@ class ExporterRuntime:
         web: WebOptions | None = None,
         links: tuple[tuple[str, str], ...] = (),
         load_config: ConfigLoader | None = None,
+        shard: Shard | None = None,
+        account_files: AccountFiles | None = None,
     ):
-        """``load_config`` re-reads the config at a reload (None: nothing to reload)."""
+        """``load_config`` re-reads the config at a reload (None: nothing to reload);
+        ``shard``: which accounts of the config this replica probes (all by default)."""
+        self.shard = shard or Shard()
+        self.shard_status = ShardStatus(self.shard.index, self.shard.count)
+        config = self._sharded(config)
         self.config = config
         self._load_config = load_config
         self._reload_lock = threading.Lock()
@@ -57,7 +67,21 @@ class ExporterRuntime:
         self._probe_thread = threading.Thread(target=self._run_loop, name="probes", daemon=True)
         self._started = threading.Event()
         self.web = web = web or WebOptions()
-        self._self_metrics = RuntimeCollector(self.reload_status, self.keys, lambda: self.config)
+        self._self_metrics = RuntimeCollector(
+            self.reload_status,
+            self.keys,
+            lambda: self.config,
+            lambda: self.shard_status,
+            self.schedule_status,
+            account_files or AccountFiles(),
+        )
+        # `maintenances.silences`: Alertmanager silences kept in step from the store.
+        self.silences = SilenceSyncer(
+            lambda: self.config,
+            lambda: self.store.states().values(),
+            self.store.all_probed,
+            clock,
+        )
         self.renderer = self._renderer(config)
         self.endpoints = Endpoints(
             store=self.store,
@@ -68,6 +92,7 @@ class ExporterRuntime:
             telemetry_path=web.telemetry_path,
             links=links,
             reload=self.reload if web.enable_lifecycle else None,
+            first_round=self.first_round,
         )
         self.app = ExporterApp(self.endpoints)
         self._tls = ssl_context(web.config.tls) if web.config.tls else None
@@ -81,11 +106,39 @@ class ExporterRuntime:
             ),
         )
 
+    def first_round(self) -> str:
+        """How far the first round is: targets probed, and its window's end."""
+        probed, total = self.store.probed_count()
+        scheduler = self._scheduler
+        if scheduler is None:
+            return f"{probed} of {total} targets probed; the scheduler is starting"
+        left = scheduler.started_at + scheduler.startup_window - self.clock()
+        ends = f"ends in about {left:.0f} s" if left > 0 else "its probes are running"
+        return (
+            f"{probed} of {total} targets probed; the first round is spread over "
+            f"{scheduler.startup_window:.0f} s to fit the capacity, {ends}"
+        )
+
+    def schedule_status(self) -> ScheduleStatus:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return ScheduleStatus()
+        return ScheduleStatus(
+            scheduler.startup_window, scheduler.scheduled_runs, scheduler.late_runs
+        )
+
+    def _sharded(self, config: ExporterConfig) -> ExporterConfig:
+        """This shard's view of a loaded config; counts its share for /metrics."""
+        view = self.shard.view(config)
+        self.shard_status.configured_targets = len(targets_for(config))
+        self.shard_status.owned_targets = len(targets_for(view))
+        return view
+
     def _renderer(self, config: ExporterConfig) -> MetricsRenderer:
         return MetricsRenderer(
             config,
             self.store,
-            [self._self_metrics],
+            [self._self_metrics, self.silences],
             live_version=lambda: self.reload_status.changes + self.keys.changes,
         )
 
@@ -106,8 +159,8 @@ class ExporterRuntime:
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()
-        client = make_http_client(self.config.max_concurrency)
-        run_probe = self._run_probe or make_run_probe(client)
+        clients = ProbeClients(self.targets, self.config.max_concurrency)
+        run_probe = self._run_probe or make_run_probe(clients)
         self._scheduler = Scheduler(
             self.targets,
             self.store,
@@ -119,9 +172,11 @@ class ExporterRuntime:
         )
         self._started.set()
         try:
-            await self._scheduler.run_forever(self._stop)
+            await asyncio.gather(
+                self._scheduler.run_forever(self._stop), self.silences.run_forever(self._stop)
+            )
         finally:
-            await client.aclose()
+            await clients.aclose()
 
     def start(self, probes: bool = True) -> None:
         self.http.start()
@@ -154,7 +209,7 @@ class ExporterRuntime:
             try:
                 if self._load_config is None:
                     raise ConfigError(["no config file to reload (--demo)"])
-                config = self._load_config()
+                loaded = self._load_config()
                 web = self._load_web()
             except (ConfigError, WebConfigError) as err:
                 self.reload_status.successful = False
@@ -165,7 +220,7 @@ class ExporterRuntime:
                 )
                 return "; ".join(err.problems)
             before = {t.key for t in self.targets}
-            self._apply(config)
+            self._apply(self._sharded(loaded))
             self._apply_web(web)
             self.reload_status.successful = True
             self.reload_status.success_at = self.clock()
@@ -200,6 +255,7 @@ class ExporterRuntime:
         self.targets = targets
         self.config = config
         # The config-only families (build, revisions, expected accounts) change with it.
+        self.renderer.exposition.close()
         self.renderer = self._renderer(config)
         self.endpoints.renderer = self.renderer
 

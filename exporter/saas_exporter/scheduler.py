@@ -1,10 +1,13 @@
 """Runs every probe on its own interval with jitter, honouring the vendor's Retry-After.
 
-Spread: at start-up target i of n first runs ``i * min(50 ms, startup_spread / n)``
-after start (a handful of targets all start within a fraction of a second; 1,000
-accounts are spread evenly over the start-up window, 10 s by default), then every
-interval +-10% jitter, so evenly spread first runs stay spread. The semaphore caps
-requests in flight (``max_concurrency``), as do the HTTP client's connection limits.
+Spread: at start-up target i of n first runs ``i * min(50 ms, window / n)`` after
+start, then every interval +-10% jitter, so evenly spread first runs stay spread. The
+window grows with the number of targets so the first round fits the capacity
+(``startup_window``): a handful of targets all start within a fraction of a second,
+thousands are spread so that the first round plus the probes already back on their
+interval never ask for more than ``max_concurrency`` requests in flight. The semaphore
+caps requests in flight, as do the HTTP client's connection limits. A probe that starts
+later than its jitter after it was due (``late``) means the exporter is over capacity.
 
 Scrapes never trigger probes: they read the store. A probe is a sample, so there is
 no retry loop inside one; a failure waits for the next interval (or Retry-After).
@@ -19,11 +22,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-import httpx
-
 from .config import DEFAULT_STARTUP_SPREAD_SECONDS
 from .keyfiles import KeyFiles
 from .probes import ProbeResult, ProbeTarget, prober_for
+from .probes.clients import EXPECTED_LATENCY_SECONDS, ProbeClients
 from .probes.text import vendor_text
 from .redaction import redact
 from .retry_after import backoff_seconds
@@ -36,6 +38,9 @@ JITTER_FRACTION = 0.1
 HARD_DEADLINE_SLACK = 2.0
 # Start-up spacing between two targets' first runs, when the window allows it.
 STARTUP_STEP_SECONDS = 0.05
+# The first round's share of the capacity, at least, when the probes back on their
+# interval already take (or exceed) it all.
+MIN_STARTUP_SHARE = 0.25
 
 RunProbe = Callable[[ProbeTarget], Awaitable[ProbeResult]]
 
@@ -57,6 +62,25 @@ def crash_result(err: BaseException, duration: float, finished_at: float) -> Pro
         failure_reason="invalid_response",
         error=redact(f"the probe could not read the answer ({text})"),
     )
+
+
+def capacity_per_second(max_concurrency: int) -> float:
+    """Probes a second the semaphore sustains at the expected vendor latency."""
+    return max_concurrency / EXPECTED_LATENCY_SECONDS
+
+
+def steady_rate(targets: Iterable[ProbeTarget]) -> float:
+    """Probes a second once every target runs on its interval."""
+    return sum(1.0 / t.interval_seconds for t in targets)
+
+
+def startup_window(targets: list[ProbeTarget], max_concurrency: int, minimum: float) -> float:
+    """Seconds the first round is spread over: at least ``minimum`` (global.startup_spread),
+    longer when the targets' first runs, on top of the probes already back on their
+    interval, would need more than the capacity."""
+    capacity = capacity_per_second(max_concurrency)
+    spare = max(capacity - steady_rate(targets), capacity * MIN_STARTUP_SHARE)
+    return max(minimum, len(targets) / spare)
 
 
 def startup_offsets(keys: list[Key], window: float) -> dict[Key, float]:
@@ -84,10 +108,29 @@ class Scheduler:
         self.run_probe = run_probe
         self.clock = clock
         self.rng = rng or random.Random()
+        self.max_concurrency = max_concurrency
         self.semaphore = asyncio.Semaphore(max_concurrency)
-        start = clock()
-        offsets = startup_offsets(list(self.targets), startup_spread)
+        self.started_at = start = clock()
+        self.startup_window = startup_window(
+            list(self.targets.values()), max_concurrency, startup_spread
+        )
+        offsets = startup_offsets(list(self.targets), self.startup_window)
         self.due: dict[Key, float] = {key: start + offsets[key] for key in self.targets}
+        # Scheduled probes run, and those that started later than their jitter.
+        self.scheduled_runs = 0
+        self.late_runs = 0
+        if steady_rate(self.targets.values()) > capacity_per_second(max_concurrency):
+            needed = steady_rate(self.targets.values()) * EXPECTED_LATENCY_SECONDS
+            log.warning(
+                "more probes than global.max_concurrency sustains: probes will start late",
+                extra={
+                    "fields": {
+                        "probes_per_second": round(steady_rate(self.targets.values()), 1),
+                        "max_concurrency": max_concurrency,
+                        "needed": int(needed) + 1,
+                    }
+                },
+            )
         self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
         self.keys = keys
         self._stop: asyncio.Event | None = None
@@ -106,14 +149,16 @@ class Scheduler:
         added = [key for key in new if key not in self.targets]
         self.targets = new
         start = self.clock()
-        for key, offset in startup_offsets(added, startup_spread).items():
+        window = startup_window([new[k] for k in added], self.max_concurrency, startup_spread)
+        for key, offset in startup_offsets(added, window).items():
             self.due[key] = start + offset
             self.not_before[key] = 0.0
             if self._stop is not None:
                 self._start_loop(key)
 
-    async def run_target(self, key: Key) -> ProbeResult | None:
-        """Run one target if it may run now; returns the result, None when skipped."""
+    async def run_target(self, key: Key, due: float | None = None) -> ProbeResult | None:
+        """Run one target if it may run now; returns the result, None when skipped.
+        ``due``: when its schedule wanted it (a scheduled run), to tell whether it is late."""
         target = self.targets[key]
         if self.keys is not None:
             target = self.keys.current(target)  # a rotated key file: the new key
@@ -125,6 +170,10 @@ class Scheduler:
             )
             return None
         async with self.semaphore:
+            if due is not None:
+                self.scheduled_runs += 1
+                if self.clock() - due > JITTER_FRACTION * target.interval_seconds:
+                    self.late_runs += 1
             result = await self._guarded(target)
         self.store.record(key, result)
         if result.failure_reason == "throttled" and result.retry_after_seconds is not None:
@@ -173,15 +222,17 @@ class Scheduler:
 
     async def _target_loop(self, key: Key, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            delay = self.due[key] - self.clock()
+            due = self.due[key]
+            delay = due - self.clock()
             if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
+                # asyncio.timeout, not wait_for: no task per wait (thousands of targets).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await stop.wait()
+                if stop.is_set():
                     return
-                except TimeoutError:
-                    pass
             try:
-                await self.run_target(key)
+                await self.run_target(key, due)
             except Exception as err:  # a bug outside the prober must not stop the others
                 log.exception("probe run crashed", extra={"fields": {"target": "/".join(key)}})
                 now = self.clock()
@@ -201,16 +252,8 @@ class Scheduler:
         await asyncio.gather(*self._loops.values(), return_exceptions=True)
 
 
-def make_http_client(max_concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(
-        max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-    )
-    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
-    return httpx.AsyncClient(limits=limits, trust_env=True)
-
-
-def make_run_probe(client: httpx.AsyncClient) -> RunProbe:
+def make_run_probe(clients: ProbeClients) -> RunProbe:
     async def run(target: ProbeTarget) -> ProbeResult:
-        return await prober_for(target)(target, client)
+        return await prober_for(target)(target, clients.for_target(target))
 
     return run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -100,6 +100,20 @@ class ResultStore:
         self._lock = threading.Condition()
         self._states: dict[Key, TargetState] = {t.key: TargetState(t) for t in targets}
         self._version = 0
+        self._listeners: list[Callable[[Key, TargetState], None]] = []
+
+    def subscribe(self, listener: Callable[[Key, TargetState], None]) -> None:
+        """Call ``listener(key, state)`` after each write, in the writer's thread."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Key, TargetState], None]) -> None:
+        self._listeners.remove(listener)
+
+    def _changed(self, key: Key, state: TargetState) -> None:
+        self._states[key] = state
+        self._version += 1
+        for listener in self._listeners:
+            listener(key, state)
 
     @property
     def version(self) -> int:
@@ -124,25 +138,27 @@ class ResultStore:
             state = self._states[key]
             counts = list(state.bucket_counts)
             counts[bisect.bisect_left(LATENCY_BUCKETS, result.duration_seconds)] += 1
-            self._states[key] = replace(
-                state,
-                last=result,
-                runs=state.runs + 1,
-                failures=_bump(
-                    state.failures, [result.failure_reason] if result.failure_reason else []
+            self._changed(
+                key,
+                replace(
+                    state,
+                    last=result,
+                    runs=state.runs + 1,
+                    failures=_bump(
+                        state.failures, [result.failure_reason] if result.failure_reason else []
+                    ),
+                    bucket_counts=tuple(counts),
+                    latency_sum=state.latency_sum + result.duration_seconds,
+                    last_success_at=result.finished_at if result.success else state.last_success_at,
+                    ratelimit=_merge_ratelimit(state.ratelimit, result),
+                    invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
+                    identity=result.account or state.identity,
+                    identity_at=result.finished_at if result.account else state.identity_at,
+                    statuspage=_merge_page(state.statuspage, result.statuspage),
+                    maintenances_dropped=state.maintenances_dropped + _dropped(result.statuspage),
+                    dropped=_add_dropped(state.dropped, result.statuspage),
                 ),
-                bucket_counts=tuple(counts),
-                latency_sum=state.latency_sum + result.duration_seconds,
-                last_success_at=result.finished_at if result.success else state.last_success_at,
-                ratelimit=_merge_ratelimit(state.ratelimit, result),
-                invalid_headers=_bump(state.invalid_headers, result.invalid_headers),
-                identity=result.account or state.identity,
-                identity_at=result.finished_at if result.account else state.identity_at,
-                statuspage=_merge_page(state.statuspage, result.statuspage),
-                maintenances_dropped=state.maintenances_dropped + _dropped(result.statuspage),
-                dropped=_add_dropped(state.dropped, result.statuspage),
             )
-            self._version += 1
             self._lock.notify_all()
 
     def record_skip(self, key: Key) -> None:
@@ -150,8 +166,7 @@ class ResultStore:
             if key not in self._states:
                 return
             state = self._states[key]
-            self._states[key] = replace(state, skipped=state.skipped + 1)
-            self._version += 1
+            self._changed(key, replace(state, skipped=state.skipped + 1))
 
     def states(self) -> dict[Key, TargetState]:
         with self._lock:
@@ -164,6 +179,11 @@ class ResultStore:
     def all_probed(self) -> bool:
         with self._lock:
             return self._all_probed()
+
+    def probed_count(self) -> tuple[int, int]:
+        """(targets with a result, targets)."""
+        with self._lock:
+            return sum(1 for s in self._states.values() if s.last is not None), len(self._states)
 
     def _all_probed(self) -> bool:
         return all(s.last is not None for s in self._states.values())

@@ -7,6 +7,8 @@ of each other, so an alert reads the same everywhere.
 
 from __future__ import annotations
 
+from saas_exporter.silences.model import SILENCEABLE_LABEL, SILENCEABLE_VALUE
+
 from . import promql
 from .spec import AlertRow, Table, Vendor
 
@@ -58,6 +60,8 @@ def labels(table: Table, row: AlertRow) -> dict[str, str]:
     result["severity"] = table.severity(row.priority)
     if row.cause.is_static:
         result["cause"] = row.cause.default
+    if row.silenced_by_maintenance:
+        result[SILENCEABLE_LABEL] = SILENCEABLE_VALUE
     return result
 
 

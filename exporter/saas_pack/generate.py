@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from . import dashboards, promtool_tests, rules, runbooks, yamlio
+from . import dashboards, promtool_coverage, promtool_tests, rules, runbooks, yamlio
 from .spec import Table
 
 # The first line of every generated YAML file.
@@ -30,12 +30,8 @@ def render(table: Table) -> dict[str, str]:
     }
     files[MANIFEST_PATH] = yamlio.dump(rules.prometheus_rule(table), header)
     files.update(runbooks.render(table))
-    files.update(
-        {
-            path: yamlio.dump(content, header)
-            for path, content in promtool_tests.render(table).items()
-        }
-    )
+    tests = {**promtool_tests.render(table), **promtool_coverage.render(table)}
+    files.update({path: yamlio.dump(content, header) for path, content in tests.items()})
     files.update(dashboards.render(table))
     return files
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import alerting, promql
+from . import alerting, cause_docs, promql
 from .alerting import EXPORTER_VENDOR, vendor_dir
+from .cause_docs import branch
 from .spec import AlertRow, Table, Vendor
 
 RUNBOOK_DIR = "docs/runbooks"
@@ -18,12 +19,6 @@ GENERATED_NOTE = (
     "not this page. -->\n"
 )
 PRIORITY_MARK = {"P1": "🔴", "P2": "🟠", "P3": "🟡", "P4": "⚪"}
-
-
-def branch(table: Table, cause: str, vendor_name: str) -> str:
-    """The decision tree's branch for a `cause` value, from the catalog."""
-    found = table.catalog.causes[cause]
-    return f"{found.title}. {found.runbook.format(vendor=vendor_name)}"
 
 
 def page_path(vendor_dir: str, alert: str) -> str:
@@ -44,12 +39,10 @@ def _for_one_vendor(instance: promql.RuleInstance, vendor: Vendor | None):
 def _cause_lines(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str]:
     name = _display(vendor)
     cause = row.cause
-    lines = []
-    if cause.vendor_incident:
-        lines.append(
-            '- `cause="vendor"` when the status page shows an incident (minor or worse, '
-            "maintenance, or any component not operational): " + branch(table, "vendor", name)
-        )
+    lines = [
+        f'- `cause="vendor"` when {condition}: ' + branch(table, "vendor", name)
+        for condition in cause_docs.vendor_lines(table, row, vendor)
+    ]
     for when in cause.when:
         lines.append(
             f'- `cause="{when.cause}"` when {when.meaning}: ' + branch(table, when.cause, name)
@@ -57,6 +50,25 @@ def _cause_lines(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str
     otherwise = "otherwise" if lines else "always"
     lines.append(f'- `cause="{cause.default}"` {otherwise}: ' + branch(table, cause.default, name))
     return lines
+
+
+def _maintenance_lines(row: AlertRow) -> list[str]:
+    """Whether an announced vendor maintenance silences the alert (silences sync)."""
+    if row.silenced_by_maintenance:
+        return [
+            "",
+            "During a maintenance the vendor announced on its status page, `saas-exporter "
+            "silences sync` silences this alert while its `cause` is `vendor` (the "
+            "announced window plus a margin; the silence's comment links the vendor's "
+            "notice). With any other cause it pages as usual.",
+        ]
+    if row.cause.is_static and row.cause.default != "vendor":
+        return []
+    return [
+        "",
+        "An announced vendor maintenance never silences this alert, whatever its `cause` "
+        "(it carries no `silenceable_by` label): it pages during a maintenance window too.",
+    ]
 
 
 def _actions(table: Table, row: AlertRow, vendor: Vendor | None) -> list[str]:
@@ -142,6 +154,7 @@ def page(table: Table, row: AlertRow, vendor: Vendor | None) -> str:
         "The alert's `cause` label says where to look first:",
         "",
         *_cause_lines(table, row, vendor),
+        *_maintenance_lines(row),
         "",
         "## Immediate actions",
         *_actions(table, row, vendor),
@@ -193,35 +206,7 @@ def index(table: Table, pages: list[tuple[AlertRow, Vendor | None, str]]) -> str
         "",
         "`critical` pages, `warning` opens a ticket, `info` is for the next business day.",
         "",
-        "## The `cause` label",
-        "",
-        "Computed in PromQL so each alert says which branch of the decision tree "
-        "on-call is on. The recording rule `saas:vendor_incident:bool` is 1 while a "
-        "vendor's status page indicator is minor, major, critical or maintenance, or any "
-        "component is not operational.",
-        "",
-        "| cause | when | branch |",
-        "|---|---|---|",
-        "| vendor | an API error alert fires while `saas:vendor_incident:bool == 1`, or the "
-        "alert is about the status page itself | " + branch(table, "vendor", "the vendor") + " |",
-        "| integration | API errors with a green (or unknown) status page: 401/403, 5xx, "
-        "429, Cloudflare challenges, a key answering for another account, invalid webhook "
-        "signatures, low rate-limit headroom, API revision lifecycle | "
-        + branch(table, "integration", "the vendor")
-        + " |",
-        "| infrastructure | most failures get no answer at all (timeout, connection, TLS), "
-        "high latency with a green page, the status page unreachable, the exporter down, "
-        "probes stale, in-app metrics absent | "
-        + branch(table, "infrastructure", "the vendor")
-        + " |",
-        "",
-        "A key answering for another account and invalid webhook signatures stay "
-        "`integration` during vendor incidents: an outage cannot cause them. A 5xx with a "
-        "green status page follows the decision tree's no-incident branch (status pages "
-        "lag; the page says to re-check the vendor). If the status page cannot be read, "
-        "alerts fall back to their non-vendor cause and SaasStatusPageUnreachable says "
-        "so. The `cause` label is part of an alert's identity: when it flips, the alert "
-        "starts a new `for` period.",
+        *cause_docs.readme_section(table),
         "",
         "## Alerts",
         "",

@@ -31,8 +31,9 @@ class Settings:
     dashboard_uid: str
     # The Prometheus job that scrapes the exporter (for SaasExporterDown).
     exporter_job: str
-    evaluation_interval: str
     kubernetes: Kubernetes
+    # None: every group inherits Prometheus's global evaluation_interval.
+    evaluation_interval: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Override:
     threshold: float | None = None
     for_: str | None = None
     enabled: bool = True
+    min_accounts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,23 +86,27 @@ class CauseBranch:
 
 @dataclass(frozen=True)
 class CauseRule:
-    """How the `cause` label is computed: vendor incident first, then `when` in
-    order, then `default`."""
+    """How the `cause` label is computed (saas_exporter.cause): the vendor's side first
+    (its status page when `vendor_incident`, a vendor-wide failure when `vendor_wide`
+    names the row that detects one), then `when` in order, then `default`."""
 
     vendor_incident: bool
     default: str
     when: tuple[CauseBranch, ...] = ()
+    vendor_wide: str | None = None
 
     @property
     def is_static(self) -> bool:
         """The cause is always the default: a fixed label, no PromQL branches."""
-        return not self.vendor_incident and not self.when
+        return not self.vendor_incident and not self.when and self.vendor_wide is None
 
 
 @dataclass(frozen=True)
 class ConstantSeries:
     series: str
     value: float
+    # Added every minute (a counter, or a timestamp that follows the clock: 60).
+    per_minute: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,9 @@ class TestSpec:
 
     __test__ = False  # not a pytest class
 
-    kind: Literal["counter", "gauge", "histogram", "deadline", "timestamp", "absence"]
+    kind: Literal[
+        "counter", "gauge", "histogram", "deadline", "timestamp", "disappearance", "account_share"
+    ]
     series: str
     labels: Mapping[str, str] = field(default_factory=dict)
     absent_labels: Mapping[str, str] | None = None
@@ -120,6 +128,14 @@ class TestSpec:
     buckets: tuple[float, float, float] | None = None
     direction: Literal["since", "until"] | None = None
     constant_series: tuple[ConstantSeries, ...] = ()
+
+
+@dataclass(frozen=True)
+class Record:
+    """A recording rule a row's expression reads, rendered just before its alert."""
+
+    name: str
+    expr: str
 
 
 @dataclass(frozen=True)
@@ -148,11 +164,18 @@ class AlertRow:
     test: TestSpec
     static_labels: Mapping[str, str] = field(default_factory=dict)
     also_absent: bool = False
-    per_vendor: bool = False
+    # `$min_accounts` in the expression (the vendor-wide row): overridable per vendor.
+    min_accounts: int | None = None
+    # Alerts an Alertmanager inhibit rule mutes while this one fires, same vendor.
+    inhibits: tuple[str, ...] = ()
+    record: Record | None = None
     # A probe set (probe_sets.PROBE_SETS) of which the vendor must run a probe.
     requires_probe: str | None = None
     # A failure reason one of the vendor's probes must be able to produce.
     requires_reason: str | None = None
+    # An announced vendor maintenance may silence it while its cause is vendor
+    # (`saas-exporter silences sync` matches the label this renders).
+    silenced_by_maintenance: bool = False
 
     @property
     def per_vendor_series(self) -> bool:
@@ -172,6 +195,11 @@ class Effective:
     threshold: float
     for_: str
     enabled: bool
+    min_accounts: int | None = None
+
+    @property
+    def for_seconds(self) -> float:
+        return parse_duration(self.for_)
 
     @property
     def for_minutes(self) -> int:
@@ -202,7 +230,7 @@ class Table:
         return self.priorities[priority].severity
 
     def default(self, row: AlertRow) -> Effective:
-        return Effective(row.threshold, row.for_, True)
+        return Effective(row.threshold, row.for_, True, row.min_accounts)
 
     def effective(self, row: AlertRow, vendor: Vendor | None) -> Effective:
         override = vendor.overrides.get(row.name) if vendor else None
@@ -212,6 +240,7 @@ class Table:
             threshold=row.threshold if override.threshold is None else override.threshold,
             for_=override.for_ or row.for_,
             enabled=override.enabled,
+            min_accounts=override.min_accounts or row.min_accounts,
         )
 
     def action(self, key: str, vendor: Vendor | None) -> tuple[Action, tuple[str, ...]]:

@@ -13,14 +13,15 @@ from .probe_sets import PROBE_SETS
 from .promql import PLACEHOLDER, ROW_PLACEHOLDERS
 from .spec import AlertRow, Table
 
-# The test fields each kind of generated test reads (promtool_tests.Drive).
+# The test fields each kind of generated test reads (promtool_drive.Drive).
 TEST_FIELDS = {
     "counter": ("window_minutes", "divisor"),
     "histogram": ("window_minutes", "buckets"),
     "deadline": ("direction", "divisor"),
     "timestamp": ("divisor",),
     "gauge": (),
-    "absence": (),
+    "disappearance": (),
+    "account_share": (),
 }
 # Ops for which a gauge test can derive its levels (threshold, threshold +- 1).
 DERIVED_LEVEL_OPS = (">", ">=", "<", "<=")
@@ -57,6 +58,59 @@ def _cause_errors(table: Table, where: str, row: AlertRow) -> list[str]:
             errors.append(f"{where} field {field}: expected one of {causes}, got {cause!r}")
     for i, when in enumerate(row.cause.when):
         errors += _expression_errors(table, where, f"cause.when[{i}].expr", when.expr)
+    wide = row.cause.vendor_wide
+    if wide is not None:
+        rows = {r.name: r for r in table.alerts}
+        if wide not in rows or rows[wide].min_accounts is None:
+            errors.append(
+                f"{where} field cause.vendor_wide: expected a vendor-wide row (one with "
+                f"min_accounts), got {wide!r}"
+            )
+    return errors
+
+
+def _inhibit_errors(table: Table, where: str, row: AlertRow) -> list[str]:
+    """An inhibiting alert must fire before the alerts it mutes: its `for` shorter than
+    theirs for every vendor, or their pages go out before it arrives."""
+    errors = []
+    names = {r.name for r in table.alerts}
+    for name in row.inhibits:
+        if name not in names:
+            errors.append(f"{where} field inhibits: unknown alert {name!r}")
+            continue
+        target = table.alert(name)
+        for vendor in [None, *table.vendors]:
+            mine = table.effective(row, vendor).for_seconds
+            theirs = table.effective(target, vendor).for_seconds
+            if mine >= theirs:
+                who = vendor.name if vendor else "the default rule"
+                errors.append(
+                    f"{where} field for: must be shorter than {name}'s for ({who}: "
+                    f"{mine:g}s >= {theirs:g}s), or its pages go out before the inhibition"
+                )
+    return errors
+
+
+def _maintenance_errors(table: Table, where: str, row: AlertRow) -> list[str]:
+    """A row an announced maintenance may silence must be able to say cause="vendor"
+    (the silence matches nothing else), and must never be about a rejected key or a
+    wrong account (those page during a maintenance too)."""
+    if not row.silenced_by_maintenance:
+        return []
+    errors = []
+    if row.cause.is_static and row.cause.default != "vendor":
+        errors.append(
+            f"{where} field silenced_by_maintenance: its cause is always "
+            f"{row.cause.default!r}, never vendor, so no maintenance silence matches it"
+        )
+    key_rejected = set(table.catalog.reasons_of_class("key_rejected"))
+    for key in row.runbook:
+        action = table.catalog.actions.get(key)
+        if action is not None and key_rejected & set(action.reasons):
+            errors.append(
+                f"{where} field silenced_by_maintenance: its runbook {key!r} answers a "
+                "rejected key or a wrong account, which pages during a maintenance too"
+            )
     return errors
 
 
@@ -116,7 +170,13 @@ def _row_errors(table: Table, index: int, row: AlertRow, first_index: dict[str, 
     if "$vendor_matcher" not in row.expr and "$exporter_job" not in row.expr:
         errors.append(f"{where} field expr: expected a $vendor_matcher (or $exporter_job) selector")
     errors += _expression_errors(table, where, "expr", row.expr)
+    if row.record is not None:
+        errors += _expression_errors(table, where, "record.expr", row.record.expr)
+    if ("$min_accounts" in row.expr) != (row.min_accounts is not None):
+        errors.append(f"{where} field min_accounts: needed exactly when expr uses $min_accounts")
     errors += _cause_errors(table, where, row)
+    errors += _inhibit_errors(table, where, row)
+    errors += _maintenance_errors(table, where, row)
     if not row.per_vendor_series and row.static_vendor is None:
         errors.append(
             f"{where} field static_labels: a row without $vendor_matcher needs a static "
@@ -142,7 +202,11 @@ def semantic_errors(table: Table) -> list[str]:
         where = f"vendors[{index}] ({vendor.name})"
         if vendor.kind not in table.catalog.kinds:
             errors.append(f"{where} field kind: expected one of {kinds}, got {vendor.kind!r}")
-        for alert in vendor.overrides:
+        for alert, override in vendor.overrides.items():
             if alert not in first_index:
                 errors.append(f"{where} field overrides: unknown alert {alert!r}")
+            elif override.min_accounts and table.alert(alert).min_accounts is None:
+                errors.append(
+                    f"{where} field overrides.{alert}.min_accounts: {alert} has no min_accounts"
+                )
     return errors

@@ -27,6 +27,7 @@ from .spec import (
     Kubernetes,
     Override,
     Priority,
+    Record,
     Settings,
     Table,
     TestSpec,
@@ -118,14 +119,17 @@ def _settings(data: dict[str, Any]) -> Settings:
         dashboard_base_url=data["dashboard_base_url"],
         dashboard_uid=data["dashboard_uid"],
         exporter_job=data["exporter_job"],
-        evaluation_interval=data["evaluation_interval"],
         kubernetes=Kubernetes(kubernetes["name"], dict(kubernetes["labels"])),
+        evaluation_interval=data.get("evaluation_interval"),
     )
 
 
 def _override(data: dict[str, Any]) -> Override:
     return Override(
-        threshold=data.get("threshold"), for_=data.get("for"), enabled=data.get("enabled", True)
+        threshold=data.get("threshold"),
+        for_=data.get("for"),
+        enabled=data.get("enabled", True),
+        min_accounts=data.get("min_accounts"),
     )
 
 
@@ -160,7 +164,8 @@ def _test(data: dict[str, Any]) -> TestSpec:
         buckets=tuple(buckets) if buckets else None,
         direction=data.get("direction"),
         constant_series=tuple(
-            ConstantSeries(c["series"], c["value"]) for c in data.get("constant_series", [])
+            ConstantSeries(c["series"], c["value"], c.get("per_minute", 0.0))
+            for c in data.get("constant_series", [])
         ),
     )
 
@@ -170,6 +175,7 @@ def _cause(data: dict[str, Any]) -> CauseRule:
         vendor_incident=data["vendor_incident"],
         default=data["default"],
         when=tuple(CauseBranch(w["cause"], w["meaning"], w["expr"]) for w in data.get("when", [])),
+        vendor_wide=data.get("vendor_wide"),
     )
 
 
@@ -195,9 +201,12 @@ def _alert(data: dict[str, Any]) -> AlertRow:
         test=_test(data["test"]),
         static_labels=dict(data.get("static_labels", {})),
         also_absent=data.get("also_absent", False),
-        per_vendor=data.get("per_vendor", False),
+        min_accounts=data.get("min_accounts"),
+        inhibits=tuple(data.get("inhibits", ())),
+        record=Record(data["record"]["name"], data["record"]["expr"]) if "record" in data else None,
         requires_probe=data.get("requires_probe"),
         requires_reason=data.get("requires_reason"),
+        silenced_by_maintenance=data.get("silenced_by_maintenance", False),
     )
 
 

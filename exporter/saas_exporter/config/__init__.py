@@ -14,6 +14,7 @@ from .loading import (
 )
 from .model import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_SILENCE_MARGIN_SECONDS,
     DEFAULT_STARTUP_SPREAD_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     AccountConfig,
@@ -29,6 +30,7 @@ from .schema import format_path
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_SILENCE_MARGIN_SECONDS",
     "DEFAULT_STARTUP_SPREAD_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
     "MAX_BUDGET_SHARE",

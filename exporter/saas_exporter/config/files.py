@@ -51,6 +51,15 @@ def parse_yaml(text: str, where: str) -> Any:
 def read_config_file(path: Path) -> Any:
     """The parsed YAML of a config file; ConfigError when unreadable, too big, not UTF-8,
     not YAML, or not a mapping."""
+    data = read_yaml_file(path)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping with a 'vendors' list at the top level"])
+    return data
+
+
+def read_yaml_file(path: Path) -> Any:
+    """The parsed YAML of a file; ConfigError when unreadable, too big, not UTF-8 or not
+    YAML."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
@@ -67,7 +76,4 @@ def read_config_file(path: Path) -> Any:
         raise ConfigError(
             [f"{path}: not UTF-8 text (line {line} has a byte that is not); save it as UTF-8"]
         ) from None
-    data = parse_yaml(text, str(path))
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping with a 'vendors' list at the top level"])
-    return data
+    return parse_yaml(text, str(path))

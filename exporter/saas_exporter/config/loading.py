@@ -10,6 +10,7 @@ from typing import Any
 from ..catalog import CATALOG, STATUSPAGE_PROBE, VendorKind
 from ..durations import parse_duration
 from ..redaction import redact
+from .accounts_dir import ACCOUNTS_DIR_KEY, AccountFiles, load_with_accounts_dir
 from .budget import budget_problems
 from .checks import (
     api_path_problems,
@@ -229,13 +230,15 @@ def load_config_data(
     env: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     keys: bool = True,
+    accounts_required: bool = True,
 ) -> ExporterConfig:
     """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake,
     and nothing else, whatever ``data`` holds.
 
-    With `keys=False` no key is read (structure and budget only)."""
+    With `keys=False` no key is read (structure and budget only). With
+    `accounts_required=False` (an accounts_dir) a vendor may have no account."""
     try:
-        return _load_config_data(data, env, base_dir, keys)
+        return _load_config_data(data, env, base_dir, keys, accounts_required)
     except ConfigError:
         raise
     except Exception as err:  # last line of defence: a config mistake is never a traceback
@@ -243,11 +246,21 @@ def load_config_data(
         raise ConfigError([f"(top level): the config could not be read ({text})"]) from None
 
 
+def empty_accounts_problems(data: Any) -> list[str]:
+    vendors = data.get("vendors") if isinstance(data, dict) else None
+    return [
+        f"vendors[{v}].accounts: expected a non-empty list of accounts, got []"
+        for v, vendor in enumerate(vendors if isinstance(vendors, list) else [])
+        if isinstance(vendor, dict) and vendor.get("accounts") == []
+    ]
+
+
 def _load_config_data(
     data: Any,
     env: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     keys: bool = True,
+    accounts_required: bool = True,
 ) -> ExporterConfig:
     """Validate parsed YAML and resolve keys; raises ConfigError listing every mistake.
 
@@ -259,6 +272,8 @@ def _load_config_data(
     if problems:
         raise ConfigError(problems)
     problems = schema_problems(data)
+    if accounts_required:
+        problems += empty_accounts_problems(data)
     if problems:
         raise ConfigError(problems)
     glob = data.get("global", {})
@@ -301,14 +316,29 @@ def _load_config_data(
         ),
         maintenances=maintenances,
         limits=limits,
+        series_profile=glob.get("series_profile", "full"),
     )
 
 
 def load_config(
-    path: str | Path, env: Mapping[str, str] | None = None, keys: bool = True
+    path: str | Path,
+    env: Mapping[str, str] | None = None,
+    keys: bool = True,
+    files: AccountFiles | None = None,
 ) -> ExporterConfig:
+    """The config at ``path``, with its accounts_dir files merged; ``files`` records
+    which were refused (and keeps their last good versions across reloads)."""
     path = Path(path)
-    return load_config_data(read_config_file(path), env, path.parent, keys)
+    data = read_config_file(path)
+
+    if ACCOUNTS_DIR_KEY not in data:
+        return load_config_data(data, env, path.parent, keys)
+
+    def load(merged: dict[str, Any]) -> ExporterConfig:
+        # A vendor's accounts may all be in files, and every file may be refused.
+        return load_config_data(merged, env, path.parent, keys, accounts_required=False)
+
+    return load_with_accounts_dir(data, path, files or AccountFiles(), load)
 
 
 def key_problems(

@@ -6,10 +6,13 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..catalog import CATALOG, VendorKind
 from ..redaction import redact
 
+# Which per-target series /metrics carries (saas_exporter.series).
+SeriesProfile = Literal["full", "compact"]
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONCURRENCY = 32
 # First runs are staggered across at most this window (see scheduler.startup_offsets).
@@ -128,6 +131,8 @@ class ExporterConfig:
     startup_spread_seconds: float = DEFAULT_STARTUP_SPREAD_SECONDS
     maintenances: MaintenancesConfig = field(default_factory=MaintenancesConfig)
     limits: ResponseLimits = field(default_factory=ResponseLimits)
+    # Which per-target series /metrics carries: "full" or "compact" (saas_exporter.series).
+    series_profile: SeriesProfile = "full"
 
     def vendor(self, name: str) -> VendorConfig:
         for vendor in self.vendors:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 
 from ..logs import add_log_flags, setup_logging
+from ..signals import StopSignals
 from ..simulator import SCENARIOS
 from ..web import parse_listen_address
 from .app import WEBHOOK_PATH
@@ -91,20 +92,18 @@ def run_demo(args: argparse.Namespace) -> int:
         host, port = spec.simulator
         sys.stdout.write(demo_config_yaml(f"http://{host}:{port}"))
         return 0
-    return serve(spec)
+    return serve(spec, StopSignals())
 
 
-def serve(spec: DemoSpec) -> int:
-    """Run the demo until SIGINT or SIGTERM."""
-    from ..cli import wait_for_signal
-
+def serve(spec: DemoSpec, signals: StopSignals) -> int:
+    """Run the demo until SIGINT or SIGTERM (`signals` installed before it starts)."""
     try:
         demo = Demo(spec).start()
     except ListenError as err:
         print(f"saas-exporter demo: {err.message}", file=sys.stderr)
         return EXIT_LISTEN
     print(next_steps(demo, invoked_as()), flush=True)
-    wait_for_signal(demo.stop)
+    signals.wait(demo.stop)
     return 0
 
 

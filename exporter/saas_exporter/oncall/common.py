@@ -24,11 +24,12 @@ def require_readable(path: str) -> None:
         raise Abort(EXIT_USAGE, f"{path}: cannot read the config: {err.strerror or err}") from None
 
 
-def load_or_abort(path: str) -> ExporterConfig:
-    """The loaded config; Abort (exit 2) listing every problem with its path."""
+def load_or_abort(path: str, keys: bool = True) -> ExporterConfig:
+    """The loaded config; Abort (exit 2) listing every problem with its path. With
+    `keys=False` no key is read (for commands that never call a vendor's API)."""
     require_readable(path)
     try:
-        return load_config(path)
+        return load_config(path, keys=keys)
     except ConfigError as error:
         problems = "".join(f"\n  {problem}" for problem in error.problems)
         raise Abort(EXIT_USAGE, f"invalid config {path}:{problems}") from None
@@ -82,10 +83,10 @@ class ConfigSource:
             return demo_config(self.demo_simulator_url)
         return load_config(self.path)
 
-    def load_or_abort(self) -> ExporterConfig:
+    def load_or_abort(self, keys: bool = True) -> ExporterConfig:
         if self.demo_simulator_url is not None:
             return self.load()
-        return load_or_abort(self.path)
+        return load_or_abort(self.path, keys)
 
     def raw(self) -> dict[str, Any]:
         """The config as data, keys unresolved; ValueError as `read_raw_config`."""

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from ..probes import ProbeResult, ProbeTarget
-from ..scheduler import Scheduler, make_http_client, make_run_probe
+from ..probes.clients import ProbeClients
+from ..scheduler import Scheduler, make_run_probe
 from ..state import Key, ResultStore
 
 
@@ -19,12 +20,12 @@ def probe_once(
     store = ResultStore(targets)
 
     async def go() -> None:
-        client = make_http_client(max_concurrency)
+        clients = ProbeClients(targets, max_concurrency)
         try:
-            scheduler = Scheduler(targets, store, make_run_probe(client), max_concurrency, clock)
+            scheduler = Scheduler(targets, store, make_run_probe(clients), max_concurrency, clock)
             await scheduler.run_all_once()
         finally:
-            await client.aclose()
+            await clients.aclose()
 
     asyncio.run(go())
     results: dict[Key, ProbeResult] = {}

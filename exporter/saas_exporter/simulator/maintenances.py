@@ -4,7 +4,8 @@ Independent of the scenario (an API outage or a revoked key can happen during a
 maintenance window). Set per vendor with
 ``POST /-/maintenances {"vendor": "klaviyo", "maintenances": [{"id": "m1", "name": ...,
 "components": ["Klaviyo API"], "starts_in_seconds": 0, "duration_seconds": 3600,
-"cancelled": false}]}``; the list replaces the vendor's previous one.
+"cancelled": false}]}`` (or ``"starts_at"``, a Unix time, instead of
+``starts_in_seconds``); the list replaces the vendor's previous one.
 
 What each page shows, as the real ones do:
 - Atlassian: ``scheduled-maintenances/upcoming.json`` (scheduled), ``active.json`` (in
@@ -65,7 +66,12 @@ def parse_maintenances(body: Any, now: float) -> tuple[SimMaintenance, ...]:
         if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
             raise ValueError(f"maintenances[{i}].components: expected a list of names")
         try:
-            starts = now + float(item.get("starts_in_seconds", 0))
+            # An absolute start (Unix time) keeps a window fixed across announcements.
+            starts = (
+                float(item["starts_at"])
+                if "starts_at" in item
+                else now + float(item.get("starts_in_seconds", 0))
+            )
             duration = float(item.get("duration_seconds", DEFAULT_DURATION_SECONDS))
         except (TypeError, ValueError):
             raise ValueError(f"maintenances[{i}]: expected numbers of seconds") from None

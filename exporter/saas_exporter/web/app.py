@@ -49,6 +49,8 @@ class Endpoints:
     reload: Callable[[], str | None] | None = None
     # Extra links for the landing page, (title, URL): the simulator, in the demo.
     links: tuple[tuple[str, str], ...] = ()
+    # How far the first round is, for /-/ready's 503 (None: no detail).
+    first_round: Callable[[], str] | None = None
 
 
 class ExporterApp:
@@ -126,7 +128,9 @@ class ExporterApp:
     async def _ready(self, _headers: dict[str, str]) -> Response:
         if self.endpoints.store.all_probed():
             return Response(200, b"Ready\n")
-        return Response(503, b"waiting for the first probe of every target\n")
+        detail = self.endpoints.first_round() if self.endpoints.first_round else ""
+        text = "waiting for the first probe of every target" + (f": {detail}" if detail else "")
+        return Response(503, f"{text}\n".encode())
 
     async def _landing(self, _headers: dict[str, str]) -> Response:
         endpoints = self.endpoints

@@ -1,7 +1,8 @@
 """The landing page: every vendor and account at a glance, an HTML view of /health.
 
-Everything shown comes from the /health body (so both always agree) and is escaped:
-error texts and status-page descriptions come from vendors.
+Everything shown comes from the /health body (so both always agree; its texts are
+redacted where they are made, as for /health itself) and is HTML-escaped: error texts
+and status-page descriptions come from vendors.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from importlib import metadata
 from typing import Any
 
 from .. import __version__
-from ..redaction import redact
 from ..wording import plural
 
 REFRESH_SECONDS = 15
@@ -58,7 +58,7 @@ def _ago(iso: str | None, now: datetime) -> str:
 
 
 def _text(value: Any) -> str:
-    return escape(redact(str(value))) if value not in (None, "") else ""
+    return escape(str(value)) if value not in (None, "") else ""
 
 
 def _account_rows(vendor: str, service: dict[str, Any], now: datetime) -> list[str]:

@@ -4,18 +4,24 @@ The vendor families are cached per store version (re-rendering only the targets 
 changed, see exposition.py); the exporter's own families (process, reload, keys) are
 rendered at most once per ``LIVE_SECONDS``, so a burst of scrapers costs one render, not
 one per scrape. Gzip keeps the same split: the cached part is compressed once per
-version into a compressor whose state is copied to append the live part, so a 10 MiB
-page is not recompressed for a few live lines.
+version into a raw deflate stream ending on a byte boundary (a sync flush), the live
+part into a second stream that ends the body, and the gzip trailer's CRC continues from
+the cached part's; so a 10 MiB page is not recompressed for a few live lines.
+
+Compression is ISA-L's (``isal``, gzip-compatible output): at 1,000 accounts with every
+target changed it compresses the page about 8x faster than zlib at its fastest level,
+to the same size, and that was most of a scrape.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from isal import isal_zlib
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder, gzip_accepted
 from prometheus_client.gc_collector import GCCollector
@@ -24,7 +30,6 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from ..collector import SaasCollector
 from ..config import ExporterConfig
 from ..exposition import OPENMETRICS_EOF, Format, IncrementalExposition, openmetrics_body
 from ..state import ResultStore
@@ -32,7 +37,8 @@ from ..state import ResultStore
 # Fastest level: the text compresses ~10x even so, and a page of 1,000 accounts changes
 # at nearly every scrape.
 GZIP_LEVEL = 1
-_GZIP_WBITS = 31  # gzip container (header and CRC), not raw zlib
+# A gzip member's header: deflate, no name or time, unknown OS (RFC 1952).
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 # Process metrics (CPU, memory, open fds) are this fresh at most; Prometheus scrapes
 # every 15 s or more.
 LIVE_SECONDS = 1.0
@@ -68,7 +74,7 @@ class MetricsRenderer:
         """``live_version`` changes when the live collectors' state does (a reload, a
         re-read key): the live part is then rendered again at once."""
         self.store = store
-        self.exposition = IncrementalExposition(SaasCollector(config, store), store)
+        self.exposition = IncrementalExposition(config, store)
         self._live = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self._live)
         PlatformCollector(registry=self._live)
@@ -77,7 +83,8 @@ class MetricsRenderer:
             self._live.register(collector)
         self._lock = threading.Lock()
         self._cached: dict[Format, tuple[int, bytes]] = {}
-        self._compressed: dict[Format, tuple[int, bytes, zlib._Compress]] = {}
+        # format -> (store version, deflated vendor part, its CRC-32, its length)
+        self._compressed: dict[Format, tuple[int, bytes, int, int]] = {}
         self._live_version = live_version
         # format -> (render time, live version, text)
         self._live_cache: dict[Format, tuple[float, int, bytes]] = {}
@@ -138,9 +145,13 @@ class MetricsRenderer:
     def _gzip(self, fmt: Format, version: int, live: bytes) -> bytes:
         cached = self._compressed.get(fmt)
         if cached is None or cached[0] != version:
-            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-            prefix = compressor.compress(self._vendor(fmt))
-            cached = self._compressed[fmt] = (version, prefix, compressor)
-        _, prefix, compressor = cached
-        tail = compressor.copy()
-        return prefix + tail.compress(live) + tail.flush()
+            vendor = self._vendor(fmt)
+            deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
+            prefix = deflate.compress(vendor) + deflate.flush(isal_zlib.Z_SYNC_FLUSH)
+            cached = (version, prefix, isal_zlib.crc32(vendor), len(vendor))
+            self._compressed[fmt] = cached
+        _, prefix, crc, length = cached
+        deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
+        tail = deflate.compress(live) + deflate.flush()
+        trailer = struct.pack("<II", isal_zlib.crc32(live, crc), (length + len(live)) & 0xFFFFFFFF)
+        return GZIP_HEADER + prefix + tail + trailer

@@ -22,7 +22,7 @@ PRIORITY = {
 }
 CAUSE = {
     "vendor": (
-        "vendor-side: {name}'s status page reports an incident",
+        "vendor-side: on {name}'s side (its status page, or most of our accounts failing alike)",
         "enable the integration's fallback and follow the vendor's status page",
     ),
     "integration": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log_path: Path
+    ready_path: str = "/-/ready"
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -53,7 +55,7 @@ class Server:
                     f"{self.name} exited with {self.process.returncode}:\n{self.log_text()[-3000:]}"
                 )
             try:
-                return httpx.get(f"{self.url}/-/ready", timeout=1.0).status_code == 200
+                return httpx.get(f"{self.url}{self.ready_path}", timeout=1.0).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -72,16 +74,29 @@ class Server:
             log.close()
 
 
-def start_process(name: str, argv: list[str], url: str, workdir: Path) -> Server:
-    """Run `argv` in `workdir` (output to `<name>.log` there) and return once `url`'s
-    `/-/ready` answers 200; the process is stopped if it never does."""
+def start_process(
+    name: str,
+    argv: list[str],
+    url: str,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    ready_path: str = "/-/ready",
+) -> Server:
+    """Run `argv` in `workdir` (output to `<name>.log` there, `env` added to the
+    environment) and return once `url`'s `ready_path` answers 200; the process is
+    stopped if it never does."""
     log_path = workdir / f"{name}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir
+        argv,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=workdir,
+        env={**os.environ, **env} if env else None,
     )
     process._log_file = log_file  # type: ignore[attr-defined]
-    server = Server(name, url, process, log_path)
+    server = Server(name, url, process, log_path, ready_path)
     try:
         server.wait_ready()
     except BaseException:

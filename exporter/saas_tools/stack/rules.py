@@ -1,7 +1,8 @@
 """The pack's rule files on a faster clock, for a stack that must see alerts in seconds.
 
 The originals are never edited: each copy is written to the stack's directory, every
-group evaluated every `evaluation_interval`, each alert's `for` replaced, expressions
+group evaluated every `evaluation_interval`, each alert's wait replaced (its `for`, or
+the hold in the expression of an alert whose cause can change), the rest of expressions
 and labels untouched.
 """
 
@@ -13,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from saas_exporter.durations import format_duration, parse_duration
+from saas_pack import holds
 
 Rule = dict[str, Any]
 
@@ -23,12 +23,22 @@ def _keep_every_rule(rule: Rule) -> bool:
     return True
 
 
+def _name(rule: Rule) -> str:
+    """An alert's name; a record's, with its labels when it has some (the pack's
+    since-records share one name, told apart by their `alert` label)."""
+    if "alert" in rule:
+        return rule["alert"]
+    labels = ",".join(f'{k}="{v}"' for k, v in (rule.get("labels") or {}).items())
+    return f"{rule['record']}{{{labels}}}" if labels else rule["record"]
+
+
 @dataclass(frozen=True)
 class RuleClock:
     """How a stack runs the pack's rules."""
 
+    # The stack's global evaluation interval, and any pinned group's.
     evaluation_interval: str = "1s"
-    # The new `for` (seconds) of an alert whose pack `for` is the argument (seconds).
+    # The new wait (seconds) of an alert whose pack wait (`for` or hold) is the argument.
     new_for: Callable[[float], float] = float
     # Rules it refuses are left out (e.g. rules on series nothing in the stack emits).
     keep: Callable[[Rule], bool] = _keep_every_rule
@@ -36,7 +46,7 @@ class RuleClock:
 
 @dataclass(frozen=True)
 class RetimedAlert:
-    rule: Rule  # as written to the copy (its new `for`)
+    rule: Rule  # as written to the copy (its new wait)
     for_seconds: float
 
 
@@ -56,14 +66,19 @@ def retimed_rules(out_dir: Path, sources: list[Path], clock: RuleClock) -> Retim
     for source in sources:
         document = yaml.safe_load(source.read_text())
         for group in document.get("groups") or []:
-            group["interval"] = clock.evaluation_interval
+            if "interval" in group:
+                # A pinned interval runs on the stack's clock too; a group without one
+                # inherits the stack's global evaluation interval (the same clock).
+                group["interval"] = clock.evaluation_interval
             rules = group.get("rules") or []
-            left_out |= {r.get("alert") or r.get("record") for r in rules if not clock.keep(r)}
+            left_out |= {_name(r) for r in rules if not clock.keep(r)}
             group["rules"] = [rule for rule in rules if clock.keep(rule)]
-            for rule in group["rules"]:
+            for index, rule in enumerate(group["rules"]):
                 if "alert" in rule:
-                    seconds = clock.new_for(parse_duration(rule.get("for", "0s")))
-                    rule["for"] = format_duration(seconds)
+                    # Its `for`, or its hold (an alert whose cause can change waits in
+                    # its expression: saas_pack.holds).
+                    seconds = clock.new_for(holds.wait_seconds(rule))
+                    group["rules"][index] = rule = holds.with_wait(rule, seconds)
                     alerts.append(RetimedAlert(rule, seconds))
         path = out_dir / source.name
         path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
