@@ -14,10 +14,12 @@ RATE_CALL = re.compile(r"\b(?:rate|irate|increase)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*
 COUNTER_SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 COMPARISON = re.compile(r"==|!=|>=|<=|>|<")
 GROUPING = re.compile(r"\b(?:by|on)\s*\(([^)]*)\)")
-# Label names whose values are bounded by configuration or a closed set.
+# Label names whose values are bounded by configuration or a closed set (`webhook`:
+# authentic webhook ids only, at most 100 per verifier, saas_inapp.webhooks.health).
 BOUNDED_LABELS = {
     "vendor", "account", "probe", "reason", "endpoint", "code", "result", "le", "job",
     "instance", "indicator", "component", "group", "status", "window", "shard_count",
+    "webhook",
 }  # fmt: skip
 SEVERITY = {"P1": "critical", "P2": "critical", "P3": "warning", "P4": "info"}
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")

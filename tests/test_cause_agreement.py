@@ -1,6 +1,6 @@
-"""One cause rule everywhere: the rule pack's PromQL (on promtool) and the runbooks'
-worked examples give the verdict saas_exporter.cause gives, case by case
-(tests/cause_cases.py)."""
+"""One cause rule everywhere: the rule pack's PromQL (on promtool), `saas-exporter
+triage`'s decision and the runbooks' worked examples give the verdict
+saas_exporter.cause gives, case by case (tests/cause_cases.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from saas_pack import cause_docs, rules, thresholds, yamlio
 
 from saas_exporter import cause
+from saas_exporter.oncall.decision import decide
+from saas_exporter.oncall.observe import ProbeObservation, StatusPageObservation, VendorEvidence
 from tests.cause_cases import CASES, CauseCase
 from tests.conftest import REPO
 from tests.test_generate import promtool
@@ -103,3 +105,29 @@ def test_the_rules_agree_with_the_python_rule_on_every_case(tmp_path: Path):
 def test_the_runbooks_worked_examples_are_the_rules_verdicts(example):
     side = cause.vendor_side(example.page, example.failing, example.accounts)
     assert (side is not None) == (example.label == "vendor")
+
+
+def triage_evidence(case: CauseCase) -> VendorEvidence:
+    """What triage would observe for the case (the same series, as triage reads them)."""
+    evidence = VendorEvidence("klaviyo", "test")
+    for account, reason in case.accounts.items():
+        evidence.probes.append(ProbeObservation(account, "profiles", reason is None, reason))
+    page = case.page
+    if page is None:
+        evidence.statuspage = StatusPageObservation(False, reason="server_error", error="503")
+    else:
+        evidence.statuspage = StatusPageObservation(
+            True,
+            page.indicator,
+            components=tuple(page.components.items()),
+            api_components=page.api_components,
+        )
+    return evidence
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_triage_agrees_with_the_python_rule(case: CauseCase):
+    decision = decide(triage_evidence(case))
+    # Vendor-side exactly when the rule says so (which of ours it is otherwise depends
+    # on more than the vendor's evidence: timeouts alone are the network branch).
+    assert (decision.branch.cause == "vendor") == (case.want is not None)

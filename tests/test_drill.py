@@ -1,8 +1,9 @@
 """The incident drill end to end: simulator, exporter, real Prometheus with the pack's
 rules (`for` scaled to seconds), real Alertmanager with the shipped config and templates,
-receivers captured locally. The suite runs one scenario, the revoked key (a P1 paging
-PagerDuty and Slack, its text checked against the runbook, then resolved); `make drill`
-runs the same code with every scenario."""
+receivers captured locally. The suite runs one scenario, the revoked key during an
+unrelated minor incident (a P1 paging PagerDuty and Slack as ours, its text checked
+against the runbook, beside the status page's own P3s, then resolved); `make drill` runs
+the same code with every scenario."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from saas_tools.drill.scenarios import SCENARIOS, VENDORS, Scenario
 from tests.conftest import REPO
 
 # The scenario the suite runs end to end; `make drill` runs them all.
-IN_THE_SUITE = next(s for s in SCENARIOS if s.name == "auth failure")
+IN_THE_SUITE = next(
+    s for s in SCENARIOS if s.name == "revoked key during an unrelated minor incident"
+)
 
 
 def scenario_param(scenario: Scenario):
@@ -52,6 +55,22 @@ def test_the_scenarios_cover_every_priority_and_cause():
     assert {e.cause for e in expected} == {"vendor", "integration", "infrastructure"}
 
 
+def test_the_detection_scenarios_are_in_the_drill():
+    by_name = {s.name: s for s in SCENARIOS}
+    revoked = by_name["revoked key during an unrelated minor incident"]
+    assert revoked.faults[0].page == "minor_incident"
+    assert [(e.alertname, e.cause) for e in revoked.expected if e.priority == "P1"] == [
+        ("SaasProbeAuthFailing", "integration")
+    ]
+    wide = by_name["three accounts fail at once, page green"]
+    assert wide.faults[0].accounts == ("main", "eu", "us")
+    # One page: the per-account SaasProbeUnreachable pages are inhibited (any would be an
+    # unexpected notification, which fails the scenario).
+    assert [(e.alertname, e.priority, e.cause, e.account) for e in wide.expected] == [
+        ("SaasVendorWideFailure", "P1", "vendor", "")
+    ]
+
+
 def test_the_scenarios_cover_clay_and_both_vendors_at_once():
     clay = {(e.alertname, e.priority, e.cause, e.account) for s in SCENARIOS for e in s.expected
             if e.vendor == "clay"}  # fmt: skip
@@ -77,8 +96,17 @@ def test_recovery_leaves_nothing_pending_or_firing(drill):
     # Each scenario heals its vendors and waits until nothing is pending or firing.
     assert [drill.simulator.scenario(v).name for v in VENDORS] == ["healthy", "healthy"]
     assert drill.prometheus.alerts() == []
-    # Klaviyo's accounts, profiles and status page; Clay's api and status page.
-    assert drill.prometheus.value("sum(saas_probe_success)") == 5.0
+    # Klaviyo's accounts and profiles probes of its three accounts and its status page;
+    # Clay's api and status page.
+    assert drill.prometheus.value("sum(saas_probe_success)") == 9.0
+
+
+def test_the_floor_uses_the_evaluation_interval_prometheus_reports(drill):
+    # The pack's groups set no interval: they inherit the drill Prometheus's global 1 s,
+    # which the running Prometheus reports per group.
+    rule = drill.rules.rule("SaasVendorWideFailure", "klaviyo")
+    assert rule.evaluation_interval == 1.0
+    assert drill._floor("SaasVendorWideFailure", "klaviyo") == 1 + 1 + 1.0 + 2.0 + 1
 
 
 def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):

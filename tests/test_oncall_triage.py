@@ -73,9 +73,10 @@ def test_integration_walk_and_key_source(config, simulator):
             "because": "main/accounts probe: auth (HTTP 401); main/profiles probe: auth (HTTP 401)",
         },
         {
-            "question": "Status page showing an incident?",
+            "question": "Vendor-side (status page shows the API affected, or most accounts fail)?",
             "answer": False,
-            "because": "status page indicator none: All Systems Operational",
+            "because": "status page indicator none: All Systems Operational; the API "
+            "(Klaviyo API: operational) is not affected; 1 of 1 accounts failing",
         },
         {
             "question": "Only timeouts, connection or TLS errors?",
@@ -102,9 +103,10 @@ def test_vendor_incident_walk(config, simulator):
     _, report, _ = run_json(["--config.file", str(config)])
     assert report["cause"] == "vendor"
     assert report["steps"][1] == {
-        "question": "Status page showing an incident?",
+        "question": "Vendor-side (status page shows the API affected, or most accounts fail)?",
         "answer": True,
-        "because": "indicator major; incident 'Elevated error rates on the Klaviyo API' "
+        "because": "the status page indicator is major; incident 'Elevated error rates on "
+        "the Klaviyo API' "
         "(major, identified); component Klaviyo API: major_outage; component Flow "
         "Triggering: degraded_performance",
     }

@@ -44,6 +44,8 @@ def test_silenceable_alerts_carry_the_label_the_sync_matches(document, schema):
         "SaasProbeHighLatency",
         "SaasVendorComponentDegraded",
         "SaasVendorWideFailure",
+        "SaasWebhookQuiet",
+        "SaasWebhookDelayed",
     }
     for name, instances in rules.items():
         labels = [rule["labels"].get(SILENCEABLE_LABEL) for rule in instances]

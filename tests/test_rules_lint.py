@@ -36,10 +36,11 @@ GOOD = {
 
 def test_every_generated_alert_passes_the_lint():
     rules = alerts(rendered_groups())
-    # 25 rows (SaasCreditsExhausted came with Clay; SaasVendorWideFailure and
-    # SaasProbeClientError with detection; SaasShardTargetsMismatch with sharding),
-    # one rule each but for overrides.
-    assert len(rules) == 25
+    # 27 rows (SaasCreditsExhausted came with Clay; SaasVendorWideFailure and
+    # SaasProbeClientError with detection; SaasShardTargetsMismatch with sharding;
+    # SaasWebhookQuiet and SaasWebhookDelayed with webhook delivery health), one rule
+    # each but for overrides.
+    assert len(rules) == 27
     assert [problem for rule in rules for problem in check_alert(rule)] == []
 
 
@@ -95,7 +96,7 @@ def test_every_alert_links_a_runbook_page_that_exists():
             assert (REPO / "docs/runbooks" / relative).is_file(), url
             checked += 1
     # One check per rendered rule and vendor its row applies to (Klaviyo, Clay, `all`).
-    assert checked == 44
+    assert checked == 48
 
 
 def test_every_checklist_row_has_its_alert_and_priority():

@@ -92,6 +92,44 @@ def test_each_scenario(simulator, scenario, accounts, profiles, page):
         assert (result.statuspage.indicator, len(result.statuspage.incidents)) == page
 
 
+def test_a_fault_scoped_to_accounts_and_a_page_of_its_own(simulator):
+    # The revoked key of account SIM001 while the page shows an unrelated minor incident.
+    response = httpx.post(
+        f"{simulator.base_url}/-/scenario",
+        json={
+            "scenario": "auth_failure",
+            "vendor": "klaviyo",
+            "page": "minor_incident",
+            "accounts": ["SIM001"],
+        },
+    )
+    assert response.status_code == 200
+    state = response.json()["vendors"]["klaviyo"]
+    assert (state["scenario"], state["page"], state["accounts"]) == (
+        "auth_failure",
+        "minor_incident",
+        ["SIM001"],
+    )
+    assert probe(simulator, "profiles", key="pk_sim_SIM001").failure_reason == "auth"
+    assert probe(simulator, "profiles", key="pk_sim_OTHER1").failure_reason is None
+    page = probe(simulator, "statuspage").statuspage
+    assert page.indicator == "minor"
+    assert {c.name: c.status for c in page.components}["Signup Forms"] == "degraded_performance"
+    assert {c.name: c.status for c in page.components}["Klaviyo API"] == "operational"
+
+
+def test_bad_scope(simulator):
+    for body, error in (
+        ({"page": "meteor"}, "page: expected one of " + ", ".join(SCENARIOS) + ", got 'meteor'"),
+        ({"accounts": "SIM001"}, "accounts: expected a list of account ids, got 'SIM001'"),
+    ):
+        response = httpx.post(
+            f"{simulator.base_url}/-/scenario",
+            json={"scenario": "outage_5xx", "vendor": "klaviyo", **body},
+        )
+        assert (response.status_code, response.json()) == (400, {"error": error})
+
+
 def test_healthy_answers_like_the_recording(simulator):
     result = probe(simulator, "accounts", key="pk_sim_ACME01")
     assert result.account.account_id == "ACME01"

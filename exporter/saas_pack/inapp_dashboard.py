@@ -8,8 +8,10 @@ from .alerting import dashboard_url
 from .layout import (
     Layout,
     Rendered,
+    by_ref,
     link,
     new_board,
+    prop,
     query_variable,
     rendered,
     timeseries_panel,
@@ -81,6 +83,45 @@ def in_app_traffic(table: Table) -> Rendered:
                 for ref, q in (("A", 0.5), ("B", 0.95), ("C", 0.99))
             ),
             alert="SaasApiHighLatency",
+        ),
+    )
+    layout.add(
+        "timeseries",
+        timeseries_panel("short", lines=True),
+        PanelSpec(
+            title="Rate-limit headroom per endpoint",
+            shows="Requests remaining and each window's limit, from the application's own "
+            "responses, and their latest Retry-After (seconds, right axis); the "
+            "headroom alert prefers these over the probe's while they are fresh.",
+            queries=(
+                Query("A", queries.APP_REMAINING, "{{vendor}} {{account}} {{endpoint}} remaining"),
+                Query(
+                    "B",
+                    queries.APP_LIMIT,
+                    "{{vendor}} {{account}} {{endpoint}} limit per {{window}}s",
+                ),
+                Query(
+                    "C",
+                    queries.APP_RETRY_AFTER,
+                    "{{vendor}} {{account}} {{endpoint}} Retry-After",
+                ),
+            ),
+            alert="SaasRateLimitHeadroomLow",
+            extra_overrides=(
+                by_ref("B", [prop("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})]),
+                by_ref("C", [prop("unit", "s"), prop("custom.axisPlacement", "right")]),
+            ),
+        ),
+    )
+    layout.add(
+        "timeseries",
+        timeseries_panel("s", lines=True),
+        PanelSpec(
+            title="Webhook delivery lag",
+            shows="P95 of receipt time minus the event's meta.timestamp, per webhook; the "
+            "dashed line is SaasWebhookDelayed's threshold.",
+            queries=(Query("A", queries.WEBHOOK_LAG_P95, "{{vendor}} {{webhook}} P95"),),
+            alert="SaasWebhookDelayed",
         ),
     )
     layout.add(

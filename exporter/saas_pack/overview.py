@@ -73,9 +73,10 @@ def _top_row(table: Table, layout: Layout) -> None:
         PanelSpec(
             title="Rate-limit headroom",
             shows=(
-                f"Requests left in the current rate-limit window on the headroom probe "
-                f"({'|'.join(probe_sets.across_kinds(table.catalog, 'headroom'))}), and as a "
-                "share of that probe's smallest window limit."
+                "Requests left in the current rate-limit window: the application's own "
+                "responses while fresh (saas_inapp), else the headroom probe's "
+                f"({'|'.join(probe_sets.across_kinds(table.catalog, 'headroom'))}); and as "
+                "a share of that probe's smallest window limit."
             ),
             queries=(
                 Query(

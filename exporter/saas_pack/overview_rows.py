@@ -98,8 +98,10 @@ def probe_rows(table: Table, layout: Layout) -> None:
         PanelSpec(
             title="Rate-limit remaining per window, Retry-After",
             shows=(
-                "Requests remaining against each window's limit, per probe, and the "
-                "vendor's latest Retry-After (seconds, right axis)."
+                "Requests remaining against each window's limit, per probe, the "
+                "application's own remaining per route (saas_inapp; the headroom alert "
+                "prefers it while fresh), and the vendor's latest Retry-After (seconds, "
+                "right axis)."
             ),
             queries=(
                 Query(
@@ -111,6 +113,11 @@ def probe_rows(table: Table, layout: Layout) -> None:
                     "{{vendor}} {{account}} {{probe}} limit per {{window}}s",
                 ),
                 Query("C", queries.RETRY_AFTER, "{{vendor}} {{account}} {{probe}} Retry-After"),
+                Query(
+                    "D",
+                    queries.APP_RATELIMIT_REMAINING,
+                    "{{vendor}} {{account}} app {{endpoint}} remaining",
+                ),
             ),
             key="ratelimit-headroom",
             alert="SaasRateLimitHeadroomLow",
@@ -266,6 +273,10 @@ class InAppPanel(NamedTuple):
     # The metric whose presence means "0, not no data" (queries.zero_filled); "" for none.
     metric: str
     discrete: bool
+    # A query of its own instead of the alert's value, its legend, and what it shows.
+    query: str = ""
+    legend: str = "{{vendor}}"
+    shows: str = ""
 
 
 REQUESTS = "saas_api_requests_total"
@@ -280,6 +291,14 @@ IN_APP_PANELS = [
     InAppPanel("api-latency-p95", "SaasApiHighLatency", "App: P95 latency", "s", "", False),
     InAppPanel("webhook-signature-invalid", "SaasWebhookSignatureInvalid",
                "Webhooks: invalid signatures", "short", WEBHOOKS, True),
+    InAppPanel("webhook-quiet", "SaasWebhookQuiet", "Webhooks: time since the last delivery",
+               "short", "", False, queries.WEBHOOK_QUIET_PERIODS, "{{vendor}} {{webhook}}",
+               "Quiet periods since each webhook's last valid delivery (SaasWebhookQuiet "
+               "fires past 1 for a webhook that used to deliver steadily)."),
+    InAppPanel("webhook-delayed", "SaasWebhookDelayed", "Webhooks: P95 delivery lag",
+               "s", "", False, queries.WEBHOOK_LAG_P95, "{{vendor}} {{webhook}}",
+               "P95 of receipt time minus the event's meta.timestamp, per webhook: the "
+               "value SaasWebhookDelayed compares (over 10 minutes)."),
 ]  # fmt: skip
 
 
@@ -287,7 +306,9 @@ def in_app_row(table: Table, layout: Layout) -> None:
     layout.row("Our application's calls (in-app instrumentation)")
     for index, panel in enumerate(IN_APP_PANELS):
         row = table.alert(panel.alert)
-        if panel.metric:
+        if panel.query:
+            expr = panel.query
+        elif panel.metric:
             expr = queries.zero_filled(table, panel.alert, panel.metric)
         else:
             expr = queries.alert_expr(table, panel.alert)
@@ -296,8 +317,9 @@ def in_app_row(table: Table, layout: Layout) -> None:
             timeseries_panel(panel.unit, lines=True),
             PanelSpec(
                 title=panel.title,
-                shows=f"{row.unit[:1].upper()}{row.unit[1:]}: the value {panel.alert} compares.",
-                queries=(Query("A", expr, "{{vendor}}"),),
+                shows=panel.shows
+                or f"{row.unit[:1].upper()}{row.unit[1:]}: the value {panel.alert} compares.",
+                queries=(Query("A", expr, panel.legend),),
                 key=panel.key,
                 alert=panel.alert,
                 discrete=panel.discrete,

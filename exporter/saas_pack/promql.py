@@ -10,7 +10,7 @@ from .spec import AlertRow, Effective, Table, Vendor
 
 # `$name` in a row's expression; ROW_PLACEHOLDERS besides the catalog's (probe_sets).
 PLACEHOLDER = re.compile(r"\$([a-z_]+)")
-ROW_PLACEHOLDERS = ("vendor_matcher", "exporter_job", "min_accounts")
+ROW_PLACEHOLDERS = ("vendor_matcher", "exporter_job", "min_accounts", "threshold")
 SET_OPERATOR = re.compile(r"\b(or|and|unless)\b")
 # The status-page part of the cause rule, recorded for dashboards, triage and people; the
 # alerts compute it inline, so their cause never lags an evaluation behind.
@@ -55,15 +55,22 @@ def instances(table: Table, row: AlertRow) -> list[RuleInstance]:
     return result
 
 
-def substitute(text: str, table: Table, matcher: str, min_accounts: int | None = None) -> str:
+def substitute(
+    text: str,
+    table: Table,
+    matcher: str,
+    min_accounts: int | None = None,
+    threshold: float | None = None,
+) -> str:
     """The text with its placeholders filled in: `$vendor_matcher` with `matcher`,
-    `$exporter_job` from the settings, `$min_accounts` from the effective values, the
-    catalog's from table.placeholders."""
+    `$exporter_job` from the settings, `$min_accounts` and `$threshold` from the
+    effective values, the catalog's from table.placeholders."""
     values = {
         **table.placeholders,
         "vendor_matcher": matcher,
         "exporter_job": table.settings.exporter_job,
         "min_accounts": "" if min_accounts is None else str(min_accounts),
+        "threshold": "" if threshold is None else number(threshold),
     }
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
@@ -71,7 +78,9 @@ def substitute(text: str, table: Table, matcher: str, min_accounts: int | None =
 def measured(table: Table, instance: RuleInstance) -> str:
     """The instance's measured value: the row's `expr`, placeholders filled in."""
     effective = instance.effective
-    return substitute(instance.row.expr, table, instance.matcher, effective.min_accounts)
+    return substitute(
+        instance.row.expr, table, instance.matcher, effective.min_accounts, effective.threshold
+    )
 
 
 def condition(table: Table, instance: RuleInstance) -> str:

@@ -66,7 +66,11 @@ class Drive:
         constants = [
             {
                 "series": series_name,
-                "values": f"{promql.number(constant.value)}x{timeline.end - 1}",
+                "values": (
+                    f"{promql.number(constant.value)}"
+                    + (f"+{promql.number(constant.per_minute)}" if constant.per_minute else "")
+                    + f"x{timeline.end - 1}"
+                ),
             }
             for constant in self.spec.constant_series
             for series_name in self._per_account(self.name(constant.series))

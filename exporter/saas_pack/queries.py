@@ -61,7 +61,9 @@ def matcher_for(row: AlertRow) -> str:
 def alert_expr(table: Table, name: str, matcher: str | None = None) -> str:
     """The alert's measured value (its `expr`, without the comparison) for a panel."""
     row = table.alert(name)
-    return promql.substitute(row.expr, table, matcher or matcher_for(row)).strip()
+    return promql.substitute(
+        row.expr, table, matcher or matcher_for(row), row.min_accounts, row.threshold
+    ).strip()
 
 
 def alert_query(table: Table, ref: str, name: str, legend: str, discrete: bool = False) -> Query:
@@ -164,6 +166,8 @@ PROBE_FAILURES = (
 RATELIMIT_REMAINING = f"saas_ratelimit_remaining{{{VENDOR_ACCOUNT}}}"
 RATELIMIT_LIMIT = f"saas_ratelimit_limit{{{VENDOR_ACCOUNT}}}"
 RETRY_AFTER = f"saas_retry_after_seconds{{{VENDOR_ACCOUNT}}}"
+# The application's own responses (saas_inapp), per route.
+APP_RATELIMIT_REMAINING = f"saas_api_ratelimit_remaining{{{VENDOR_ACCOUNT}}}"
 INCIDENT_INFO = f"saas_statuspage_incident_info{{{VENDOR}}}"
 KEY_IDENTITY = (
     f"(saas_account_info{{{VENDOR_ACCOUNT}}} * on (vendor, account)"
@@ -193,4 +197,21 @@ def in_app_latency(quantile: float) -> str:
 WEBHOOK_RESULTS = (
     "sum by (vendor, result) (increase(saas_webhook_verifications_total"
     f"{{{VENDOR}}}[$__rate_interval]))"
+)
+
+
+# --- rate-limit headroom and webhook delivery, as the application sees them ----------
+
+APP_REMAINING = f"saas_api_ratelimit_remaining{{{IN_APP}}}"
+APP_LIMIT = f"saas_api_ratelimit_limit{{{IN_APP}}}"
+APP_RETRY_AFTER = f"saas_api_retry_after_seconds{{{IN_APP}}}"
+# Quiet periods since each webhook's last valid delivery (what SaasWebhookQuiet compares,
+# without its "used to deliver steadily" condition, so a new webhook shows too).
+WEBHOOK_QUIET_PERIODS = (
+    "(time() - max by (vendor, webhook) (saas_webhook_last_valid_delivery_timestamp_seconds"
+    f"{{{VENDOR}}})) / max by (vendor, webhook) (saas_webhook_quiet_period_seconds{{{VENDOR}}})"
+)
+WEBHOOK_LAG_P95 = (
+    "histogram_quantile(0.95, sum by (vendor, webhook, le) "
+    f"(rate(saas_webhook_delivery_lag_seconds_bucket{{{VENDOR}}}[$__rate_interval])))"
 )

@@ -105,6 +105,8 @@ class CauseRule:
 class ConstantSeries:
     series: str
     value: float
+    # Added every minute (a counter, or a timestamp that follows the clock: 60).
+    per_minute: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,8 @@ def _test(data: dict[str, Any]) -> TestSpec:
         buckets=tuple(buckets) if buckets else None,
         direction=data.get("direction"),
         constant_series=tuple(
-            ConstantSeries(c["series"], c["value"]) for c in data.get("constant_series", [])
+            ConstantSeries(c["series"], c["value"], c.get("per_minute", 0.0))
+            for c in data.get("constant_series", [])
         ),
     )
 

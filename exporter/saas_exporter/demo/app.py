@@ -34,7 +34,7 @@ from saas_inapp.webhooks import (
 )
 
 from ..web.listen import server_url
-from .config import DEMO_ACCOUNT_ID, demo_env
+from .config import DEMO_ACCOUNT_ID, DEMO_ACCOUNT_NAME, demo_env
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,9 @@ class DemoApp:
             call.vendor: instrumented_client(
                 call.vendor,
                 registry=self.registry,
+                # The demo config's account name: the headroom alert and panels join the
+                # app's rate-limit headroom with the probe's for the same account.
+                account=DEMO_ACCOUNT_NAME,
                 base_url=f"{simulator_url}{call.base_path}",
                 headers=call.headers,
                 timeout=CALL_TIMEOUT_SECONDS,

@@ -28,6 +28,8 @@ DEMO_ACME_KEY_ENV = "SAAS_EXPORTER_DEMO_ACME_KEY"
 DEMO_ACCOUNT_ID = "DEMO01"
 DEMO_CLAY_WORKSPACE_ID = "DEMO02"
 DEMO_ACME_ACCOUNT_ID = "DEMO03"
+# Every demo vendor's one account (the `account` label, on the app's series too).
+DEMO_ACCOUNT_NAME = "main"
 DEMO_START_SCENARIO = "minor_incident"
 DEMO_VENDORS = ("klaviyo", "clay", "acme")
 DEFAULT_INTERVALS = {"accounts": "15s", "profiles": "5s", "api": "10s", "statuspage": "10s"}
@@ -52,7 +54,7 @@ def _vendor(name: str, simulator_url: str, intervals: Mapping[str, str]) -> dict
             "rate_limits_per_minute": {"accounts": SIMULATOR_LIMIT, "profiles": SIMULATOR_LIMIT},
             "accounts": [
                 {
-                    "name": "main",
+                    "name": DEMO_ACCOUNT_NAME,
                     "api_key_env": DEMO_KEY_ENV,
                     "expected_account_id": DEMO_ACCOUNT_ID,
                 }
@@ -70,7 +72,7 @@ def _vendor(name: str, simulator_url: str, intervals: Mapping[str, str]) -> dict
             "api": {"path": "/me", "account_id_field": "workspace.id"},
             "accounts": [
                 {
-                    "name": "main",
+                    "name": DEMO_ACCOUNT_NAME,
                     "api_key_env": DEMO_CLAY_KEY_ENV,
                     "expected_account_id": DEMO_CLAY_WORKSPACE_ID,
                 }
@@ -97,7 +99,7 @@ def _vendor(name: str, simulator_url: str, intervals: Mapping[str, str]) -> dict
         },
         "accounts": [
             {
-                "name": "main",
+                "name": DEMO_ACCOUNT_NAME,
                 "api_key_env": DEMO_ACME_KEY_ENV,
                 "expected_account_id": DEMO_ACME_ACCOUNT_ID,
             }

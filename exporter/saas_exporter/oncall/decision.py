@@ -1,7 +1,8 @@
 """The runbook's decision tree: is it the vendor, our integration, or our infrastructure?
 
 API returning errors?
-├─ yes: status page showing an incident?
+├─ yes: vendor-side? (saas_exporter.cause: the status page shows the API we call
+│       affected, or most accounts fail alike: the rule the alerts' `cause` follows)
 │   ├─ yes → vendor_incident   wait for the vendor, enable the fallback
 │   └─ no:  only timeouts / connection / TLS errors?
 │       ├─ yes → network         ours: the path from us to the vendor
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .. import cause
 from ..catalog import CATALOG, TriageBranch
 from .observe import TRANSPORT_REASONS, VendorEvidence
 
@@ -60,28 +62,56 @@ def _errors_because(evidence: VendorEvidence, kinds: list[str]) -> str:
     )
 
 
-def _incident_because(evidence: VendorEvidence) -> str:
+VENDOR_SIDE_QUESTION = "Vendor-side (status page shows the API affected, or most accounts fail)?"
+
+
+def _page_details(evidence: VendorEvidence) -> list[str]:
+    page = evidence.statuspage
+    if page is None or not page.reachable:
+        return []
+    parts = [f"incident {i.name!r} ({i.impact}, {i.status})" for i in page.incidents]
+    parts += [f"component {c}" for c in page.degraded_components]
+    return parts
+
+
+def _not_vendor_because(evidence: VendorEvidence) -> str:
     page = evidence.statuspage
     if page is None:
-        return "no status page configured"
-    if not page.reachable:
-        return f"the status page could not be read ({page.reason}: {page.error})"
-    if not page.shows_incident:
-        return f"status page indicator {page.indicator}: {page.description}"
-    parts = [f"indicator {page.indicator}"]
-    parts += [f"incident {i.name!r} ({i.impact}, {i.status})" for i in page.incidents]
-    parts += [f"component {c}" for c in page.degraded_components]
+        parts = ["no status page configured"]
+    elif not page.reachable:
+        parts = [f"the status page could not be read ({page.reason}: {page.error})"]
+    else:
+        parts = [f"status page indicator {page.indicator}: {page.description}"]
+        api = [
+            f"{name}: {status}" for name, status in page.components if name in page.api_components
+        ]
+        if api:
+            parts.append(f"the API ({', '.join(api)}) is not affected")
+        parts += [
+            f"not the API: {c}"
+            for c in page.degraded_components
+            if c.split(": ")[0] not in page.api_components
+        ]
+    failing = evidence.failing_by_account()
+    if failing:
+        parts.append(f"{len(failing)} of {evidence.accounts} accounts failing")
     return "; ".join(parts)
+
+
+def vendor_side(evidence: VendorEvidence, kinds: list[str]) -> tuple[bool, str]:
+    """Whether the cause rule puts these failures on the vendor, and why."""
+    side = evidence.vendor_side()
+    if side is None or not cause.explains(side, kinds):
+        return False, _not_vendor_because(evidence)
+    return True, "; ".join([side.because, *_page_details(evidence)])
 
 
 def decide(evidence: VendorEvidence) -> Decision:
     kinds = evidence.error_kinds()
     steps = [Step("API returning errors?", bool(kinds), _errors_because(evidence, kinds))]
     if kinds:
-        incident = evidence.statuspage is not None and evidence.statuspage.shows_incident
-        steps.append(
-            Step("Status page showing an incident?", incident, _incident_because(evidence))
-        )
+        incident, because = vendor_side(evidence, kinds)
+        steps.append(Step(VENDOR_SIDE_QUESTION, incident, because))
         if incident:
             name = "vendor_incident"
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from .. import cause
 from ..catalog import CATALOG
 from ..probes import ProbeResult
 from ..probes.result import Incident
@@ -16,7 +17,6 @@ from ..redaction import redact
 
 # Reasons that mean no answer at all (timeout, connection, TLS): the path to the vendor.
 TRANSPORT_REASONS = frozenset(CATALOG.reasons_of_class("no_answer"))
-INCIDENT_INDICATORS = frozenset({"minor", "major", "critical", "maintenance"})
 # A probe that has not run for this many intervals is stale: the exporter is unwell.
 STALE_INTERVALS = 3.0
 
@@ -41,15 +41,18 @@ class StatusPageObservation:
     degraded_components: tuple[str, ...] = ()
     reason: str | None = None
     error: str = ""
+    # Every listed component's (name, status), and which are the API we call (the
+    # config's, or the exporter's saas_statuspage_api_component_info): the cause rule's
+    # evidence.
+    components: tuple[tuple[str, str], ...] = ()
+    api_components: tuple[str, ...] = ()
 
     @property
-    def shows_incident(self) -> bool:
-        """The rule pack's saas:vendor_incident:bool: any indicator, incident or component."""
-        return self.reachable and (
-            self.indicator in INCIDENT_INDICATORS
-            or bool(self.incidents)
-            or bool(self.degraded_components)
-        )
+    def evidence(self) -> cause.PageEvidence | None:
+        """What the cause rule reads; None for a page that cannot be read."""
+        if not self.reachable or self.indicator is None:
+            return None
+        return cause.PageEvidence(self.indicator, dict(self.components), self.api_components)
 
 
 @dataclass
@@ -70,8 +73,31 @@ class VendorEvidence:
         kinds |= {kind for kind, _ in self.prometheus_errors}
         return sorted(kinds)
 
+    def failing_by_account(self) -> dict[str, list[str]]:
+        """Each account with a failing probe, and the reasons its probes fail with."""
+        failing: dict[str, list[str]] = {}
+        for p in self.probes:
+            if not p.success and p.reason:
+                failing.setdefault(p.account, []).append(p.reason)
+        return failing
 
-def statuspage_from_result(result: ProbeResult) -> StatusPageObservation:
+    @property
+    def accounts(self) -> int:
+        return len({p.account for p in self.probes})
+
+    def vendor_side(self) -> cause.VendorSide | None:
+        """The cause rule's verdict on this evidence (saas_exporter.cause)."""
+        page = self.statuspage.evidence if self.statuspage else None
+        return cause.vendor_side(page, self.failing_by_account(), self.accounts)
+
+
+def _degraded(name: str, group: str, status: str) -> str:
+    return f"{group}/{name}: {status}" if group else f"{name}: {status}"
+
+
+def statuspage_from_result(
+    result: ProbeResult, api_components: tuple[str, ...] = ()
+) -> StatusPageObservation:
     page = result.statuspage
     if not result.success or page is None:
         return StatusPageObservation(False, reason=result.failure_reason, error=result.error)
@@ -81,20 +107,27 @@ def statuspage_from_result(result: ProbeResult) -> StatusPageObservation:
         page.description,
         page.incidents,
         tuple(
-            f"{c.group}/{c.name}: {c.status}" if c.group else f"{c.name}: {c.status}"
+            _degraded(c.name, c.group, c.status)
             for c in page.components
             if c.status != "operational"
         ),
+        components=tuple((c.name, c.status) for c in page.components),
+        api_components=api_components,
     )
 
 
-def from_live(vendor: str, results: dict[tuple[str, str, str], ProbeResult]) -> VendorEvidence:
+def from_live(
+    vendor: str,
+    results: dict[tuple[str, str, str], ProbeResult],
+    api_components: tuple[str, ...] = (),
+) -> VendorEvidence:
+    """Live results; `api_components`: the vendor config's statuspage_api_components."""
     evidence = VendorEvidence(vendor, "live probes")
     for (name, account, probe), result in sorted(results.items()):
         if name != vendor:
             continue
         if probe == "statuspage":
-            evidence.statuspage = statuspage_from_result(result)
+            evidence.statuspage = statuspage_from_result(result, api_components)
             continue
         evidence.probes.append(
             ProbeObservation(
@@ -178,15 +211,32 @@ def _statuspage_from_metrics(
         for labels, v in snapshot.series("saas_statuspage_incident_info")
         if labels.get("vendor") == vendor and v == 1.0
     )
-    degraded = tuple(
-        f"{labels['group']}/{labels['component']}: {labels['status']}"
-        if labels.get("group")
-        else f"{labels['component']}: {labels['status']}"
+    listed = [
+        labels
         for labels, v in snapshot.series("saas_statuspage_component_status")
-        if labels.get("vendor") == vendor and v == 1.0 and labels.get("status") != "operational"
+        if labels.get("vendor") == vendor and v == 1.0
+    ]
+    degraded = tuple(
+        _degraded(c["component"], c.get("group", ""), c["status"])
+        for c in listed
+        if c["status"] != "operational"
+    )
+    # Which components are the API: what the exporter was told (the rules read the same).
+    api = tuple(
+        sorted(
+            labels["component"]
+            for labels, v in snapshot.series("saas_statuspage_api_component_info")
+            if labels.get("vendor") == vendor and v == 1.0
+        )
     )
     return StatusPageObservation(
-        True, indicator, str(page.get("description") or ""), incidents, tuple(sorted(degraded))
+        True,
+        indicator,
+        str(page.get("description") or ""),
+        incidents,
+        tuple(sorted(degraded)),
+        components=tuple(sorted((c["component"], c["status"]) for c in listed)),
+        api_components=api,
     )
 
 

@@ -83,10 +83,12 @@ def collect_evidence(
     if not evidence:
         targets = [t for t in targets_for(config) if t.vendor.name in names]
         results = probe_once(targets, config.max_concurrency, clock)
-        for name in names:
-            evidence[name] = from_live(name, results)
+        for vendor in vendors:
+            evidence[vendor.name] = from_live(
+                vendor.name, results, vendor.statuspage_api_components
+            )
             if exporter_problem:
-                evidence[name].infrastructure.append(exporter_problem)
+                evidence[vendor.name].infrastructure.append(exporter_problem)
     for item in evidence.values():
         page = item.statuspage
         if page is not None and not page.reachable and page.reason in TRANSPORT_REASONS:

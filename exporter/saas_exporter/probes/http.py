@@ -14,7 +14,7 @@ import httpx
 
 from .. import __version__, bounded_json
 from ..config import ResponseLimits
-from ..ratelimit_headers import parse_named_rate_limit_headers
+from ..ratelimit_headers import parse_named_rate_limit_headers, parse_rate_limit_headers
 from ..redaction import redact
 from ..retry_after import parse_retry_after
 from .body import (
@@ -207,8 +207,10 @@ def error_detail(response: httpx.Response) -> str:
 def throttle_evidence(response: httpx.Response, result: ProbeResult) -> bool:
     """A Retry-After, or a rate-limit header saying nothing remains: the vendor says
     the budget is spent, whatever the status (GitHub throttles with 403 this way)."""
-    remaining = result.ratelimit.remaining if result.ratelimit else None
-    return "retry-after" in response.headers or remaining == 0
+    if "retry-after" in response.headers:
+        return True
+    info = result.ratelimit or parse_rate_limit_headers(response.headers, result.finished_at).info
+    return info is not None and info.remaining == 0
 
 
 def classify_status(

@@ -177,6 +177,7 @@ def handle(
     if problem:
         return problem
     assert key is not None
+    scenario = scenario.for_account(account_id_for(key))
     failure = _scenario_failure(scenario)
     if failure:
         return failure

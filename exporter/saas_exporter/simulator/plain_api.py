@@ -91,6 +91,7 @@ def handle(
         expected = f"{api.auth_header}: {api.auth_prefix}<key>"
         return error(401, f"Missing API key: send it as {expected}")
     key = value[len(api.auth_prefix) :].strip()
+    scenario = scenario.for_account(api.account_id_for(key))
     if is_revoked(key):
         return error(401, "Invalid API key")
     extra = api.extra_failures.get(scenario.name)

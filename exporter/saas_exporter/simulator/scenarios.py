@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SCENARIOS: dict[str, str] = {
     "healthy": "API answers 200 with rate-limit headers; status page all operational",
@@ -33,6 +33,20 @@ class ScenarioState:
     retry_after_seconds: int = 30
     delay_seconds: float = 6.0
     since: float = 0.0
+    # The scenario the status page shows, when not the API's (a revoked key while the
+    # page shows an unrelated minor incident); None: the same as the API's.
+    page: str | None = None
+    # The accounts (ids the keys answer for) the API scenario hits; None: every account.
+    # The others are answered as healthy.
+    accounts: tuple[str, ...] | None = None
+
+    def for_page(self) -> ScenarioState:
+        return self if self.page is None else replace(self, name=self.page, page=None)
+
+    def for_account(self, account_id: str) -> ScenarioState:
+        if self.accounts is None or account_id in self.accounts:
+            return self
+        return replace(self, name="healthy", accounts=None)
 
     def describe(self) -> dict[str, object]:
         return {
@@ -40,4 +54,6 @@ class ScenarioState:
             "description": SCENARIOS[self.name],
             "retry_after_seconds": self.retry_after_seconds,
             "delay_seconds": self.delay_seconds,
+            "page": self.page or self.name,
+            "accounts": list(self.accounts) if self.accounts is not None else "all",
         }

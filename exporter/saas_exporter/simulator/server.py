@@ -16,6 +16,8 @@ Routes
   GET  /status/acme/api/v2/summary.json         its Atlassian status page
   GET  /-/scenario                              current scenario per vendor, and the list
   POST /-/scenario  {"scenario": "auth_failure", "vendor": "klaviyo",
+                     "page": "minor_incident" (the status page's own scenario),
+                     "accounts": ["SIM001"] (only keys answering for these),
                      "retry_after_seconds": 30, "delay_seconds": 6}
                     (no "vendor": every vendor the scenario applies to)
   GET  /-/maintenances                          announced maintenances per vendor
@@ -103,7 +105,20 @@ class SimulatorServer(ThreadingHTTPServer):
         if not applies_to(name, vendor):
             only = ", ".join(ONLY_FOR[name])
             raise ValueError(f"scenario: {name} applies to {only} only, not {vendor}")
-        state = ScenarioState(name=name, since=self.clock())
+        page = params.get("page")
+        if page is not None and page not in SCENARIOS:
+            raise ValueError(f"page: expected one of {', '.join(SCENARIOS)}, got {page!r}")
+        accounts = params.get("accounts")
+        if accounts is not None and (
+            not isinstance(accounts, list | tuple) or not all(isinstance(a, str) for a in accounts)
+        ):
+            raise ValueError(f"accounts: expected a list of account ids, got {accounts!r}")
+        state = ScenarioState(
+            name=name,
+            since=self.clock(),
+            page=page,
+            accounts=tuple(accounts) if accounts is not None else None,
+        )
         if params.get("retry_after_seconds") is not None:
             state.retry_after_seconds = int(params["retry_after_seconds"])
         if params.get("delay_seconds") is not None:
@@ -173,7 +188,7 @@ class SimulatorServer(ThreadingHTTPServer):
             if tail in paths:
                 self.count(path)
                 base = f"{self.base_url}{STATUS_PREFIX}{vendor}"
-                scenario, now = self.scenario(vendor), self.clock()
+                scenario, now = self.scenario(vendor).for_page(), self.clock()
                 with self.lock:
                     maintenances = self.maintenances[vendor]
                 if page is rootly_page:
@@ -255,8 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict) or "scenario" not in body:
                 raise ValueError('expected a JSON object like {"scenario": "auth_failure"}')
             params = {
-                "retry_after_seconds": body.get("retry_after_seconds"),
-                "delay_seconds": body.get("delay_seconds"),
+                key: body.get(key)
+                for key in ("retry_after_seconds", "delay_seconds", "page", "accounts")
             }
             if body.get("vendor"):
                 self.server.set_scenario(body["vendor"], body["scenario"], **params)

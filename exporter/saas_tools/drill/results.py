@@ -16,17 +16,20 @@ Key = tuple[str, str, str, str, str, str]  # Notification.key
 class Timings:
     probe_interval: float = 1.0
     scrape_interval: float = 1.0
+    # Prometheus's global evaluation interval in the drill (the pack's groups inherit
+    # it); the floors use the interval Prometheus reports for each rule's group.
     evaluation_interval: float = 1.0
     group_wait: float = 1.0
     # The pack's `for` durations are minutes; the drill runs them as seconds.
     for_scale: float = 1 / 60
 
-    def floor(self, for_seconds: float) -> float:
-        """Probe interval + scrape interval + evaluation interval + `for` + group_wait."""
+    def floor(self, for_seconds: float, evaluation_interval: float) -> float:
+        """Probe interval + scrape interval + the rule's evaluation interval + `for` +
+        group_wait."""
         return (
             self.probe_interval
             + self.scrape_interval
-            + self.evaluation_interval
+            + evaluation_interval
             + for_seconds
             + self.group_wait
         )
@@ -37,6 +40,7 @@ class Detection:
     scenario: str
     expected: Expected
     for_seconds: float
+    evaluation_interval: float  # as the running Prometheus reports the rule's group's
     floor: float
     detected_after: float  # fault -> first notification at any of its receivers
     all_receivers_after: float  # fault -> the last of its receivers notified
@@ -80,10 +84,13 @@ def detection_table(results: list[ScenarioResult], timings: Timings) -> str:
                 f"{d.detected_after:.1f} s | {d.floor:.1f} s | {d.resolved_after:.1f} s |"
             )
     rows.append("")
+    intervals = sorted({d.evaluation_interval for r in results for d in r.detections})
+    evaluated = " or ".join(f"{i:g} s" for i in intervals) or "?"
     rows.append(
         f"floor = probe interval {timings.probe_interval:g} s + scrape interval "
-        f"{timings.scrape_interval:g} s + evaluation interval {timings.evaluation_interval:g} s"
-        f" + the rule's `for` (pack value x {timings.for_scale:.4g}) + group_wait "
-        f"{timings.group_wait:g} s; measured {dt.datetime.now(dt.UTC):%Y-%m-%d}"
+        f"{timings.scrape_interval:g} s + the evaluation interval Prometheus reports for the "
+        f"rule's group ({evaluated}) + the rule's `for` (pack value x "
+        f"{timings.for_scale:.4g}) + group_wait {timings.group_wait:g} s; measured "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d}"
     )
     return "\n".join(rows)

@@ -4,7 +4,7 @@ annotations by (alertname, vendor), read from the stack's retimed copies."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ class RuleInfo:
     priority: str
     for_seconds: float  # scaled
     annotations: dict[str, str]  # as written in the rule (templates unrendered)
+    # The interval Prometheus evaluates the rule's group at, as it reports it (None
+    # until read from the running Prometheus: DrillRules.evaluated_at).
+    evaluation_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,21 @@ class DrillRules:
                 dict(alert.rule.get("annotations") or {}),
             )
         return cls(retimed.files, alerts, retimed.left_out)
+
+    def evaluated_at(self, groups: list[dict[str, Any]]) -> DrillRules:
+        """The rules with each one's evaluation interval, from the running Prometheus's
+        rule groups (GET /api/v1/rules): what it really runs, not what was asked."""
+        intervals = {
+            (rule["name"], (rule.get("labels") or {}).get("vendor", "")): float(group["interval"])
+            for group in groups
+            for rule in group["rules"]
+            if rule.get("type") == "alerting"
+        }
+        alerts = {
+            key: replace(info, evaluation_interval=intervals[key])
+            for key, info in self.alerts.items()
+        }
+        return replace(self, alerts=alerts)
 
     def rule(self, alertname: str, vendor: str) -> RuleInfo:
         """The rule that evaluates `alertname` for `vendor`: its override, or the default

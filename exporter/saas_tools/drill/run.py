@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from saas_exporter.config import ExporterConfig, load_config_data
 from saas_exporter.demo import demo_config_data, demo_env
@@ -34,27 +35,66 @@ from .expectations import firing_slack_problems
 from .notifications import Notification, parse
 from .results import Detection, Key, ScenarioResult, Timings, expected_keys
 from .rules import DrillRules, drill_clock
-from .scenarios import SCENARIOS, VENDORS, Scenario
+from .scenarios import ACCOUNTS, SCENARIOS, VENDORS, Fault, Scenario
 
 
 class DrillFailure(AssertionError):
     pass
 
 
+# The drill's accounts beyond the demo's `main`: name -> the id its simulated key answers
+# for (the simulator scopes a fault to the ids it hits).
+EXTRA_ACCOUNT_IDS = {"eu": "DRILEU", "us": "DRILUS"}
+
+
+def drill_config_data(simulator_url: str, timings: Timings) -> dict[str, Any]:
+    """Klaviyo and Clay together, every probe every interval (Clay's api probe runs every
+    120 s in production), Klaviyo with the drill's extra accounts; the demo config raises
+    the simulator's limits for the budget check."""
+    interval = format_duration(timings.probe_interval)
+    data = demo_config_data(
+        simulator_url,
+        {p: interval for p in ("accounts", "profiles", "api", "statuspage")},
+        vendors=VENDORS,
+    )
+    for vendor in data["vendors"]:
+        vendor["timeout"] = format_duration(timings.probe_interval / 2)
+        names = ACCOUNTS[vendor["name"]]
+        (main,) = vendor["accounts"]
+        vendor["accounts"] = [
+            main
+            if name == "main"
+            else {
+                "name": name,
+                "api_key_env": f"DRILL_{vendor['name'].upper()}_{name.upper()}_KEY",
+                "expected_account_id": EXTRA_ACCOUNT_IDS[name],
+            }
+            for name in names
+        ]
+    return data
+
+
+def drill_env() -> dict[str, str]:
+    keys = {
+        f"DRILL_KLAVIYO_{name.upper()}_KEY": f"pk_sim_{account_id}"
+        for name, account_id in EXTRA_ACCOUNT_IDS.items()
+    }
+    return {**demo_env(), **keys}
+
+
+def account_ids(timings: Timings) -> dict[tuple[str, str], str]:
+    """(vendor, account name) -> the id its key answers for in the simulator."""
+    data = drill_config_data("http://simulator.invalid", timings)
+    return {
+        (vendor["name"], account["name"]): account["expected_account_id"]
+        for vendor in data["vendors"]
+        for account in vendor["accounts"]
+    }
+
+
 def drill_spec(checkout: Checkout, timings: Timings) -> StackSpec:
     def exporter_config(simulator_url: str, workdir: Path) -> ExporterConfig:
-        # Klaviyo and Clay together, every probe every interval (Clay's api probe runs
-        # every 120 s in production); the demo config raises the simulator's limits
-        # for the budget check.
-        interval = format_duration(timings.probe_interval)
-        data = demo_config_data(
-            simulator_url,
-            {p: interval for p in ("accounts", "profiles", "api", "statuspage")},
-            vendors=VENDORS,
-        )
-        for vendor in data["vendors"]:
-            vendor["timeout"] = format_duration(timings.probe_interval / 2)
-        return load_config_data(data, demo_env())
+        return load_config_data(drill_config_data(simulator_url, timings), drill_env())
 
     return StackSpec(
         checkout=checkout,
@@ -87,6 +127,7 @@ class Drill:
         self.say = say
         self.wait_slack = wait_slack
         self.stack = Stack(drill_spec(checkout, timings), workdir)
+        self.account_ids = account_ids(timings)
 
     # --- set-up and tear-down --------------------------------------------------------
     def __enter__(self) -> Drill:
@@ -120,7 +161,8 @@ class Drill:
         return self.stack.capture
 
     def _settle(self) -> None:
-        self.rules = DrillRules.of(self.stack.rules)
+        # Each rule's evaluation interval as the running Prometheus reports it.
+        self.rules = DrillRules.of(self.stack.rules).evaluated_at(self.prometheus.rule_groups())
         self.say(f"drill: {self.stack.urls()}")
         if self.rules.left_out:
             self.say(
@@ -209,8 +251,8 @@ class Drill:
     def _run_scenario(self, scenario: Scenario) -> ScenarioResult:
         result = ScenarioResult(scenario)
         want = expected_keys(scenario)
-        max_for = max(self.rules.rule(e.alertname, e.vendor).for_seconds for e in scenario.expected)
-        deadline = self.timings.floor(max_for) + self.wait_slack
+        deadline = max(self._floor(e.alertname, e.vendor) for e in scenario.expected)
+        deadline += self.wait_slack
 
         stages = [scenario.faults, scenario.then] if scenario.then else [scenario.faults]
         # The moment each stage's faults were applied; stage 0's is the scenario's start.
@@ -229,7 +271,7 @@ class Drill:
         for stage, faults in enumerate(stages):
             broken_at.append(time.time())
             for fault in faults:
-                self.simulator.set_scenario(fault.vendor, fault.simulator, **fault.params)
+                self._break(fault)
             # Until the last stage, wait for this stage's vendors' notifications only.
             stage_want = {k for k in want if scenario.stage_of(k[0]) <= stage}
             what = f"{scenario.name} notifications" + (f" (stage {stage + 1})" if stage else "")
@@ -266,7 +308,8 @@ class Drill:
                     scenario.name,
                     e,
                     rule.for_seconds,
-                    self.timings.floor(rule.for_seconds),
+                    rule.evaluation_interval or 0.0,
+                    self._floor(e.alertname, e.vendor),
                     min(n.received_at for n in mine) - broken,
                     max(min(n.received_at for n in mine if n.receiver == r) for r in e.receivers)
                     - broken,
@@ -274,6 +317,21 @@ class Drill:
                 )
             )
         return result
+
+    def _floor(self, alertname: str, vendor: str) -> float:
+        rule = self.rules.rule(alertname, vendor)
+        assert rule.evaluation_interval is not None  # read in _settle
+        return self.timings.floor(rule.for_seconds, rule.evaluation_interval)
+
+    def _break(self, fault: Fault) -> None:
+        """The fault on the accounts it names, the status page as it says."""
+        self.simulator.set_scenario(
+            fault.vendor,
+            fault.simulator,
+            page=fault.page,
+            accounts=[self.account_ids[(fault.vendor, name)] for name in fault.accounts],
+            **fault.params,
+        )
 
     def _check_texts(self, notes: list[Notification]) -> list[str]:
         problems = []

@@ -1,9 +1,10 @@
 """The drill's scenarios: simulator faults and the notifications the pack must produce.
 
-The drill probes Klaviyo and Clay together, each with an account named `main`, so every
-scenario also proves that the vendor it leaves healthy stays silent, and the scenarios
-breaking both at once prove that inhibition, grouping and the `cause` label stay per
-vendor. Receivers are the capture paths of the drill's Alertmanager copy: Slack by
+The drill probes Klaviyo (accounts `main`, `eu` and `us`) and Clay (account `main`)
+together, so every scenario also proves that the vendor and the accounts it leaves
+healthy stay silent, and the scenarios breaking both at once prove that inhibition,
+grouping and the `cause` label stay per vendor. A fault hits account `main` unless it
+names others. Receivers are the capture paths of the drill's Alertmanager copy: Slack by
 channel, PagerDuty and webhooks by receiver name.
 """
 
@@ -21,6 +22,9 @@ RECEIVERS_BY_PRIORITY: dict[str, tuple[str, ...]] = {
 
 
 VENDORS = ("klaviyo", "clay")  # the vendors the drill probes
+# The accounts the drill probes per vendor: several Klaviyo accounts, so one failing
+# account is seen for what it is, and all of them failing at once is vendor-wide.
+ACCOUNTS: dict[str, tuple[str, ...]] = {"klaviyo": ("main", "eu", "us"), "clay": ("main",)}
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,15 @@ class Fault:
     vendor: str
     simulator: str  # the simulator scenario that breaks the vendor
     params: dict[str, Any] = field(default_factory=dict)
+    # The accounts the API fault hits (the others stay healthy).
+    accounts: tuple[str, ...] = ("main",)
+    # What the status page shows meanwhile, when not the API fault's own page.
+    page: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.vendor} {self.simulator}"
+        hit = "" if self.accounts == ("main",) else f" on {', '.join(self.accounts)}"
+        page = f" (status page: {self.page})" if self.page else ""
+        return f"{self.vendor} {self.simulator}{hit}{page}"
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "outage",
         (Fault("klaviyo", "outage_5xx"),),
         (Expected("SaasProbeUnreachable", "P1", "integration"),),
-        what="the API answers 500 while the vendor's status page stays green",
+        what="account main's API answers 500 (its other accounts are fine) while the "
+        "vendor's status page stays green: one account is never the vendor's",
     ),
     Scenario(
         "rate limiting",
@@ -102,6 +113,28 @@ SCENARIOS: tuple[Scenario, ...] = (
             Expected("SaasVendorComponentDegraded", "P3", "vendor", account=""),
         ),
         what="the API answers 503 and the status page shows a major incident",
+    ),
+    Scenario(
+        # A revoked key is ours even while the vendor's page shows a minor incident on a
+        # component that is not its API: the P1 says integration, the page's own alerts
+        # report the vendor's incident beside it.
+        "revoked key during an unrelated minor incident",
+        (Fault("klaviyo", "auth_failure", page="minor_incident"),),
+        (
+            Expected("SaasProbeAuthFailing", "P1", "integration"),
+            Expected("SaasVendorIncidentMinor", "P3", "vendor", account=""),
+            Expected("SaasVendorComponentDegraded", "P3", "vendor", account=""),
+        ),
+        what="every call answers 401 while the status page shows a minor incident on "
+        "Signup Forms (the Klaviyo API component operational)",
+    ),
+    Scenario(
+        # One vendor-wide page, vendor-side, while the status page is green; the three
+        # per-account SaasProbeUnreachable pages are muted (any would be unexpected).
+        "three accounts fail at once, page green",
+        (Fault("klaviyo", "outage_5xx", accounts=ACCOUNTS["klaviyo"]),),
+        (Expected("SaasVendorWideFailure", "P1", "vendor", account=""),),
+        what="all three Klaviyo accounts answer 500 while the status page stays green",
     ),
     Scenario(
         "status page down",

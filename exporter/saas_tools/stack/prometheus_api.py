@@ -41,6 +41,11 @@ class PrometheusAPI:
         """Every pending or firing alert (GET /api/v1/alerts)."""
         return self.get("/api/v1/alerts")["alerts"]
 
+    def rule_groups(self) -> list[dict[str, Any]]:
+        """The loaded rule groups, each with the `interval` (seconds) it is evaluated at
+        (GET /api/v1/rules)."""
+        return self.get("/api/v1/rules")["groups"]
+
     def ready(self) -> bool:
         try:
             return self._client.get("/-/ready").status_code == 200

@@ -23,6 +23,15 @@ def _keep_every_rule(rule: Rule) -> bool:
     return True
 
 
+def _name(rule: Rule) -> str:
+    """An alert's name; a record's, with its labels when it has some (the pack's
+    since-records share one name, told apart by their `alert` label)."""
+    if "alert" in rule:
+        return rule["alert"]
+    labels = ",".join(f'{k}="{v}"' for k, v in (rule.get("labels") or {}).items())
+    return f"{rule['record']}{{{labels}}}" if labels else rule["record"]
+
+
 @dataclass(frozen=True)
 class RuleClock:
     """How a stack runs the pack's rules."""
@@ -62,7 +71,7 @@ def retimed_rules(out_dir: Path, sources: list[Path], clock: RuleClock) -> Retim
                 # inherits the stack's global evaluation interval (the same clock).
                 group["interval"] = clock.evaluation_interval
             rules = group.get("rules") or []
-            left_out |= {r.get("alert") or r.get("record") for r in rules if not clock.keep(r)}
+            left_out |= {_name(r) for r in rules if not clock.keep(r)}
             group["rules"] = [rule for rule in rules if clock.keep(rule)]
             for index, rule in enumerate(group["rules"]):
                 if "alert" in rule:
