@@ -147,6 +147,7 @@ def child(args: argparse.Namespace) -> None:
                 "first_round": first_round,
                 "window": window,
                 "cpu_per_probe": cpu / probes if probes else float("nan"),
+                "cpu_per_second": cpu / args.steady,
                 "probes": probes,
                 "late": late,
                 "floor": floor,
@@ -226,9 +227,11 @@ def row(accounts: int, shards: int, profile: str, results: list[dict]) -> str:
         f"| {accounts:,} | {shards} | {profile} | {spread('targets', '.0f')} "
         f"| {spread('first_round', '.0f')} s ({spread('window', '.0f')} s window) "
         f"| {spread('rss', '.0f')} / {spread('peak', '.0f')} MiB "
-        f"| {spread('cpu_per_probe', '.2f', 1000)} ms | {spread('floor', '.3f', 1000)} ms "
+        f"| {spread('cpu_per_probe', '.2f', 1000)} ms "
+        f"({spread('cpu_per_second', '.0f', 1000)} ms/s) "
+        f"| {spread('floor', '.3f', 1000)} ms "
         f"| {ratio:.1f}x | {late:.1%} "
-        f"| {spread('sent', '.2f', 1 / 2**20)} MiB ({spread('raw', '.1f', 1 / 2**20)} MiB raw) "
+        f"| {spread('sent', '.0f', 1 / 1024)} KiB ({spread('raw', '.0f', 1 / 1024)} KiB raw) "
         f"| {spread('scrape_p50', '.0f', 1000)} ms | {per_account:.0f} "
         f"| {check['once']:,} once, {check['twice_or_more']} twice, {check['never']} never |"
     )
@@ -259,7 +262,7 @@ def main() -> None:
     )
     print(
         "| accounts | shards | profile | targets per shard | first round (start-up window) "
-        "| RSS steady / peak | CPU per probe | bare client | ratio | late "
+        "| RSS steady / peak | CPU per probe (process CPU) | bare client | ratio | late "
         "| /metrics as sent | scrape p50, every target changed | series per account "
         "| identity calls across shards |"
     )

@@ -75,8 +75,6 @@ class ExporterRuntime:
         self.web = web = web or WebOptions()
         self._self_metrics = RuntimeCollector(
             self.reload_status,
-            self.keys,
-            lambda: self.config,
             lambda: self.shard_status,
             self.schedule_status,
             account_files or AccountFiles(),

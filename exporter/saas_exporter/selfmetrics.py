@@ -1,5 +1,7 @@
-"""The exporter's own state as metrics, rendered live at every scrape: config reloads
-and when each account's key was last loaded (never the key)."""
+"""The exporter's own state as metrics: config reloads, shards, the schedule and the
+accounts files, rendered live at every scrape (``RuntimeCollector``); when each
+account's key was last loaded (never the key), rendered once per change
+(``KeyLoadCollector``)."""
 
 from __future__ import annotations
 
@@ -47,15 +49,11 @@ class RuntimeCollector(Collector):
     def __init__(
         self,
         status: ReloadStatus,
-        keys: KeyFiles,
-        config: Callable[[], ExporterConfig],
         shard: Callable[[], ShardStatus] = ShardStatus,
         schedule: Callable[[], ScheduleStatus] = ScheduleStatus,
         account_files: AccountFiles | None = None,
     ):
         self.status = status
-        self.keys = keys
-        self.config = config
         self.shard = shard
         self.schedule = schedule
         self.account_files = account_files or AccountFiles()
