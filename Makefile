@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:9879
 # Generated Prometheus rule files (rules/thresholds.yaml is their source, not a rule file).
 RULE_FILES := rules/*.rules.yaml
 
-.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill lock
+.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill soak lock
 
 setup:
 	@scripts/bootstrap.sh
@@ -63,3 +63,13 @@ lock: setup
 	$(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 --extra dev \
 		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
 		--constraint requirements.lock --output-file requirements-dev.lock
+
+# The soak: the exporter against the hostile vendor for 10 minutes, its fault mode flipped
+# every 10 s, /metrics scraped 5 times a second beside 200 idle connections; reports
+# tracebacks, non-200 scrapes and RSS flatness (exit 1 if any fails). Then a long fuzz
+# of every parser. A shorter smoke run: make soak SOAK_ARGS="--duration 2m".
+SOAK_ARGS ?=
+FUZZ_EXAMPLES ?= 3000
+soak: setup
+	$(PY) -m saas_tools.soak $(SOAK_ARGS)
+	SAAS_HYPOTHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/test_parser_properties.py

@@ -74,10 +74,9 @@ def measure(accounts: int, sim_url: str) -> str:
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     key = runtime.targets[0].key
-    collector = runtime.renderer.exposition.collector
     cold, renders, om_renders, gzip_renders = [], [], [], []
     for _ in range(RENDERS):
-        fresh = IncrementalExposition(collector, runtime.store)  # every target renders
+        fresh = IncrementalExposition(runtime.config, runtime.store)  # every target renders
         r0 = time.perf_counter()
         fresh.render()
         cold.append((time.perf_counter() - r0) * 1000)

@@ -82,7 +82,9 @@ def start(tmp_path, **options) -> Iterator[Harness]:
         tmp_path / "alertmanager.yml",
         capture.base_url,
         Checkout(REPO).alertmanager_config,
-        timers=GroupTimers(),
+        # Alerts posted together must land in one notification even on a loaded machine:
+        # a group_wait of 1 s could expire between them.
+        timers=GroupTimers(group_wait="3s"),
         **options,
     )
     am = start_alertmanager(config, tmp_path, log_level="debug")

@@ -286,3 +286,17 @@ def test_the_api_components_come_from_the_catalog_or_the_config():
     ) == [("klaviyo", "Public API", 1.0), ("klaviyo", "Webhooks", 1.0)]
     # No status page, no component to read.
     assert api_components(klaviyo_config("http://vendor.test", None)) == []
+
+
+def test_a_revision_the_calendar_lacks_never_breaks_a_scrape():
+    # The config check refuses 2026-02-30; a scrape must not fail on it either way.
+    from dataclasses import replace
+
+    store, _ = setup()
+    config = klaviyo_config("http://vendor.test", "http://status.test")
+    config = replace(config, vendors=(replace(config.vendors[0], revision="2026-02-30"),))
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SaasCollector(config, store))
+    found = samples(registry)
+    assert value(found, "saas_api_revision_info", vendor="klaviyo", revision="2026-02-30") == 1
+    assert not any(name.startswith("saas_api_revision_retirement") for name, _ in found)

@@ -99,7 +99,7 @@ def test_a_body_at_the_limit_is_read_one_byte_more_is_not():
 @pytest.mark.parametrize(
     ("encoding", "payload"),
     [
-        ("gzip", gzip.compress(b'{"ok": true}')),
+        ("gzip", gzip.compress(b'{"ok": true}', mtime=0)),
         ("deflate", zlib.compress(b'{"ok": true}')),
         # Raw deflate without the zlib wrapper, as some servers send it.
         ("deflate", zlib.compress(b'{"ok": true}', wbits=-zlib.MAX_WBITS)),

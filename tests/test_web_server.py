@@ -100,3 +100,19 @@ def test_head_and_methods(running):
     assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD")
     reload = httpx.post(f"{url}/-/reload", timeout=5)
     assert (reload.status_code, reload.text) == (403, "Lifecycle API is not enabled.\n")
+
+
+def test_every_connection_has_tcp_nodelay(running):
+    # Without it, Nagle and delayed ACKs add ~40 ms to every keep-alive scrape.
+    (sock,) = connect(running, 1)
+    try:
+        sock.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+        server_side = [
+            conn.transport.get_extra_info("socket")
+            for conn in running.http.server.server_state.connections
+        ]
+        assert server_side
+        assert {s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in server_side} == {1}
+    finally:
+        sock.close()

@@ -126,6 +126,23 @@ class RuntimeCollector(Collector):
             "Unix time of the last successful config load.",
         )
         success_at.add_metric([], self.status.success_at)
+        yield from (successful, success_at)
+        yield from self._shard_families()
+        yield from self._schedule_families()
+        yield from self._account_file_families()
+
+
+class KeyLoadCollector(Collector):
+    """When each account's key was last loaded, and refused key-file changes: one series
+    per account, changing only at a reload or a key-file change (the renderer's live
+    version), so rendered once per change, not at every scrape."""
+
+    def __init__(self, status: ReloadStatus, keys: KeyFiles, config: Callable[[], ExporterConfig]):
+        self.status = status
+        self.keys = keys
+        self.config = config
+
+    def collect(self) -> Iterator[Metric]:
         loaded = GaugeMetricFamily(
             "saas_exporter_key_last_load_timestamp_seconds",
             "Unix time each account's API key was last loaded: at start, at a reload, or "
@@ -145,7 +162,4 @@ class RuntimeCollector(Collector):
                 at = max(self.keys.loaded_at.get(who, 0.0), self.status.success_at)
                 loaded.add_metric(list(who), at)
                 failures.add_metric(list(who), self.keys.failures.get(who, 0))
-        yield from (successful, success_at, loaded, failures)
-        yield from self._shard_families()
-        yield from self._schedule_families()
-        yield from self._account_file_families()
+        yield from (loaded, failures)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ import httpx
 
 from .. import __version__, bounded_json
 from ..config import ResponseLimits
-from ..ratelimit_headers import parse_named_rate_limit_headers
+from ..ratelimit_headers import parse_named_rate_limit_headers, parse_rate_limit_headers
 from ..redaction import redact
 from ..retry_after import parse_retry_after
 from .body import (
@@ -82,6 +83,14 @@ async def _receive(
     return decoded_response(response, body)
 
 
+@functools.lru_cache(maxsize=4096)
+def request_url(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    """A target's URL, parsed once: httpx parses a URL string (twice with params) on
+    every request, a fifth of a probe's CPU at 1,000 accounts."""
+    parsed = httpx.URL(url)
+    return parsed.copy_merge_params(dict(params)) if params else parsed
+
+
 async def exchange(
     client: httpx.AsyncClient,
     url: str,
@@ -101,9 +110,8 @@ async def exchange(
     try:
         request = client.build_request(
             "GET",
-            url,
+            request_url(url, tuple(sorted(params.items())) if params else ()),
             headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
-            params=params,
             timeout=timeout,
         )
         async with asyncio.timeout(timeout + WHOLE_ANSWER_SLACK):
@@ -199,8 +207,10 @@ def error_detail(response: httpx.Response) -> str:
 def throttle_evidence(response: httpx.Response, result: ProbeResult) -> bool:
     """A Retry-After, or a rate-limit header saying nothing remains: the vendor says
     the budget is spent, whatever the status (GitHub throttles with 403 this way)."""
-    remaining = result.ratelimit.remaining if result.ratelimit else None
-    return "retry-after" in response.headers or remaining == 0
+    if "retry-after" in response.headers:
+        return True
+    info = result.ratelimit or parse_rate_limit_headers(response.headers, result.finished_at).info
+    return info is not None and info.remaining == 0
 
 
 def classify_status(

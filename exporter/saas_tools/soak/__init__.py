@@ -1,0 +1,1 @@
+"""The soak: see __main__."""
