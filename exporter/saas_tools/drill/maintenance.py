@@ -16,6 +16,7 @@ and a revoked key during the same window still pages.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -119,7 +120,7 @@ def run_maintenance_scenario(drill: Drill, scenario: Scenario) -> ScenarioResult
         drill.break_fault(fault)
     for expected in scenario.silenced:
         poll(
-            lambda e=expected: _suppressed(drill, e, silence_id),
+            functools.partial(_suppressed, drill, expected, silence_id),
             deadline,
             f"{expected.alertname} to fire and be silenced",
             describe=lambda: drill.state(fault_at),
