@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from saas_exporter.config import ExporterConfig, load_config_data
 from saas_exporter.probes import ProbeResult, ProbeTarget, prober_for, targets_for
 from saas_exporter.probes.clients import ProbeClients
+
+# Property tests test behaviour, not speed: on a loaded machine (CI, parallel workers) a
+# per-example deadline or the too-slow health check would fail them for the machine's
+# sake. `make soak` raises the examples of tests/test_parser_properties.py.
+settings.register_profile(
+    "suite", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("suite")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEY = "pk_test_0123456789abcdef0123456789abcdef"
