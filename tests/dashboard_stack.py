@@ -46,28 +46,45 @@ def dashboard_spec(exporter_job: str) -> StackSpec:
     )
 
 
+def app_traffic_scraped(api: PrometheusAPI, rounds: int) -> bool:
+    """Prometheus's latest scrape of the app holds exactly `rounds` rounds of its calls
+    and webhooks: no round half scraped, so every series steps once per round."""
+    calls = api.query("sum by (vendor) (saas_api_requests_total)")
+    webhooks = api.value('sum(saas_webhook_verifications_total{result="valid"})')
+    by_vendor = {s["metric"]["vendor"]: float(s["value"][1]) for s in calls}
+    return by_vendor == dict.fromkeys(DEMO_VENDORS, float(rounds)) and webhooks == rounds
+
+
+def probe_runs(api: PrometheusAPI) -> dict[frozenset, float]:
+    return {
+        frozenset(s["metric"].items()): float(s["value"][1])
+        for s in api.query("saas_probe_runs_total")
+    }
+
+
 @contextmanager
 def dashboard_stack(tmp: Path, exporter_job: str) -> Iterator[PrometheusAPI]:
     with Stack(dashboard_spec(exporter_job), tmp) as stack:
         app = stack.demo_app
         assert app is not None
-        app.call_vendors()
-        app.send_webhook()
         api = stack.prometheus
         wait_until(
             "every probe's first scrape",
             lambda: len(api.query("saas_probe_success")) == DEMO_TARGETS,
         )
-        wait_until("the app's first scrape", lambda: bool(api.query("saas_api_requests_total")))
-        # Explicit triggers, then wait until Prometheus has scraped their effect:
-        # counters and histograms then have an increase for rate() and increase().
-        runs = api.value("sum(saas_probe_runs_total)")
-        requests = api.value("sum(saas_api_requests_total)")
+        # Explicit triggers, each waited for until Prometheus has scraped all of its
+        # effect: every counter and histogram then has an increase for rate() and
+        # increase(), whatever the machine's load did to the scrapes' timing.
+        for rounds in range(1, APP_ROUNDS + 1):
+            app.call_vendors()
+            app.send_webhook()
+            wait_until(f"app round {rounds} scraped", lambda r=rounds: app_traffic_scraped(api, r))
+        runs = probe_runs(api)
         stack.exporter.probe_all_now()
-        app.call_vendors()
-        app.send_webhook()
-        wait_until("new probe runs", lambda: api.value("sum(saas_probe_runs_total)") > runs)
-        wait_until("new app requests", lambda: api.value("sum(saas_api_requests_total)") > requests)
+        wait_until(
+            "a new probe run of every target",
+            lambda: all(probe_runs(api).get(k, 0.0) > v for k, v in runs.items()),
+        )
         firing = f'ALERTS{{alertstate="firing", alertname=~"{"|".join(DEMO_FIRING)}"}}'
         wait_until(
             f"{sorted(DEMO_FIRING)} to fire",

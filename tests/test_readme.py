@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from saas_tools.stack import poll
 from saas_tools.stack.processes import free_port
 
@@ -42,6 +43,14 @@ NOT_RUN = {
     "make lint    # ruff check + ruff format --check + mypy": "the development targets; "
     "make test is this suite",
 }
+# A reader types a block's commands one at a time, seconds apart; the test runs them at
+# once. After this command it waits, as a reader does, for what the README says comes
+# next: the exporter's next probe of Klaviyo (every 5-15 s) seeing the 401s, which
+# `triage --exporter-url` then reads.
+AUTH_FAILURE_SWITCH = (
+    "curl -s -XPOST 127.0.0.1:9880/-/scenario "
+    """-d '{"scenario": "auth_failure", "vendor": "klaviyo"}'\n"""
+)
 # Blocks that start a server: started in the background, stopped at the end.
 SERVERS = ("prometheus ", "prometheus-alertmanager ")
 # The demo's and the servers' fixed ports, moved to free ones so the test never collides
@@ -74,6 +83,10 @@ def test_every_shell_block_is_run_or_listed_with_a_reason():
     assert set(NOT_RUN) <= set(firsts), set(NOT_RUN) - set(firsts)
 
 
+def test_the_command_the_walkthrough_waits_after_is_in_the_readme():
+    assert any(AUTH_FAILURE_SWITCH in block for block in shell_blocks())
+
+
 class Walkthrough:
     """The README's commands with the fixed ports and /tmp paths moved into the test's
     own; servers started by the blocks are stopped by `close`."""
@@ -93,6 +106,9 @@ class Walkthrough:
         for fixed, free in self.ports.items():
             text = text.replace(f"127.0.0.1:{fixed}", f"127.0.0.1:{free}")
         text = text.replace("/tmp/saas-demo", str(self.tmp / "saas-demo"))
+        # On-call commands find the demo's simulator at its fixed address by default.
+        simulator = f"--demo.simulator-url={self.url(9880)}"
+        text = re.sub(r"(?<= )--demo(?=[ \n]|$)", f"--demo {simulator}", text)
         text = text.replace("examples/prometheus/prometheus.yml", str(self.prometheus_config))
         return text.replace(".venv/bin/", f"{Path(sys.executable).parent}/")
 
@@ -131,6 +147,26 @@ class Walkthrough:
         poll(lambda: up() == targets, 60, "Prometheus's first scrape of every target")
 
     def run(self, block: str) -> str:
+        """The block's output; after AUTH_FAILURE_SWITCH, the rest of the block runs once
+        the exporter has seen the 401s."""
+        head, switch, rest = block.partition(AUTH_FAILURE_SWITCH)
+        if not (switch and rest):
+            return self._run(block)
+        output = self._run(head + switch)
+        poll(self.klaviyo_probes_see_401s, 60, "the exporter's next Klaviyo probe to see 401s")
+        return output + self._run(rest)
+
+    def klaviyo_probes_see_401s(self) -> bool:
+        text = httpx.get(f"{self.url(9879)}/metrics", timeout=5).text
+        return any(
+            sample.labels.get("vendor") == "klaviyo" and sample.value > 0
+            for family in text_string_to_metric_families(text)
+            if family.name == "saas_probe_failures"
+            for sample in family.samples
+            if sample.name == "saas_probe_failures_total" and sample.labels["reason"] == "auth"
+        )
+
+    def _run(self, block: str) -> str:
         result = subprocess.run(
             ["/bin/bash", "-c", "set -eo pipefail\n" + self.substitute(block)],
             cwd=REPO,
@@ -191,8 +227,11 @@ def test_the_readme_s_commands_work_as_written(walkthrough):
             continue
         outputs[first] = walk.run(block)
     demo_block = next(out for first, out in outputs.items() if first.startswith("curl -s 127"))
-    # preflight and triage with Klaviyo's key revoked: a failed check, "ours".
-    assert demo_block.count("exit 1") == 2, demo_block
+    # preflight and triage with Klaviyo's key revoked: a failed check, "ours"; each
+    # prints its exit code and the README's `|| echo "exit $?"` prints it again.
+    assert re.search(r"^preflight: FAILED \(.*, 1 failed; exit 1\)\nexit 1\n", demo_block, re.M)
+    assert "\nklaviyo: INTEGRATION (cause=integration, exit 1)\n" in demo_block, demo_block
+    assert demo_block.count("exit 1") == 4, demo_block
     assert "saas_api_requests_total{" in demo_block
     check = next(out for first, out in outputs.items() if "query=up" in first)
     assert '"job":"app"\n"job":"saas-exporter"\n' in check

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 import bcrypt
 import httpx
@@ -13,10 +15,13 @@ import pytest
 import yaml
 from saas_tools.stack.polling import poll
 
+from saas_exporter.config import load_config_data
 from saas_exporter.demo import demo_config
+from saas_exporter.probes import ProbeResult
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.web.options import WebOptions
 from saas_exporter.web.webconfig import load_web_config
+from tests.conftest import KEY_ENV, TEST_KEY
 from tests.live_exporter import (
     samples,
     start_exporter,
@@ -191,5 +196,45 @@ def test_a_reload_rereads_the_web_config(tmp_path):
         assert refused.status_code == 500
         assert "basic_auth_users.prometheus: not a bcrypt hash" in refused.text
         assert httpx.get(f"{url}/metrics", auth=("prometheus", "new"), timeout=5).status_code == 200
+    finally:
+        runtime.stop()
+
+
+def test_an_added_targets_first_result_is_kept_when_the_reload_thread_runs_late(monkeypatch):
+    """On a loaded machine the reloading thread can lose the CPU right after the probe
+    loop took the added targets; their first results, recorded meanwhile, are kept."""
+
+    def exporter_config(*accounts: str):
+        data = config("http://127.0.0.1:9", *accounts)
+        for account in data["vendors"][0]["accounts"]:
+            account["api_key_env"] = KEY_ENV
+            del account["api_key_file"]
+        return load_config_data(data, {KEY_ENV: TEST_KEY})
+
+    async def instant(target):
+        return ProbeResult(True, 0.01, time.time(), 200)
+
+    current = exporter_config("main")
+    runtime = ExporterRuntime(
+        current, ("127.0.0.1", 0), run_probe=instant, load_config=lambda: current
+    )
+    set_targets = runtime.store.set_targets
+    reload_threads = []
+
+    def descheduled(targets):
+        if threading.current_thread() in reload_threads:
+            time.sleep(0.3)  # stands for the reloading thread waiting for a CPU
+        set_targets(targets)
+
+    monkeypatch.setattr(runtime.store, "set_targets", descheduled)
+    runtime.start()
+    try:
+        assert runtime.store.wait_for_runs(("klaviyo", "main", "accounts"), 1, 10)
+        current = exporter_config("main", "second")
+        reload_threads.append(threading.current_thread())
+        assert runtime.reload() is None
+        for probe in ("accounts", "profiles"):
+            assert runtime.store.wait_for_runs(("klaviyo", "second", probe), 1, 10), probe
+        assert runtime.store.get(("klaviyo", "main", "accounts")).runs == 1
     finally:
         runtime.stop()

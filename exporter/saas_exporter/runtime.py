@@ -251,6 +251,9 @@ class ExporterRuntime:
 
     def _apply(self, config: ExporterConfig) -> None:
         targets = targets_for(config)
+        # The store first: an added target's first probe can finish before this thread
+        # runs again, and the store drops results of targets it does not know.
+        self.store.set_targets(targets)
         if self._scheduler is not None:
             # The scheduler lives on the probe loop: change it there, between two steps.
             async def update() -> None:
@@ -258,7 +261,6 @@ class ExporterRuntime:
                 self._scheduler.set_targets(targets, config.startup_spread_seconds)
 
             asyncio.run_coroutine_threadsafe(update(), self._loop).result(30)
-        self.store.set_targets(targets)
         self.targets = targets
         self.config = config
         # The config-only families (build, revisions, expected accounts) change with it.
