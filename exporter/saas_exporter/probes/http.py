@@ -83,6 +83,21 @@ async def _receive(
     return decoded_response(response, body)
 
 
+# What httpx's client would add to every request (its defaults, our user agent).
+REQUEST_DEFAULTS = {
+    "accept": "*/*",
+    "accept-encoding": ACCEPT_ENCODING,
+    "connection": "keep-alive",
+    "user-agent": USER_AGENT,
+}
+
+
+@functools.lru_cache(maxsize=64)
+def request_timeouts(timeout: float) -> dict[str, float | None]:
+    """httpx's per-request timeouts (connect, read, write, pool), built once per value."""
+    return httpx.Timeout(timeout).as_dict()
+
+
 @functools.lru_cache(maxsize=4096)
 def request_url(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
     """A target's URL, parsed once: httpx parses a URL string (twice with params) on
@@ -108,11 +123,13 @@ async def exchange(
         return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message), status)
 
     try:
-        request = client.build_request(
+        # A plain Request: the client's merging of base URL, default headers, cookies and
+        # params (none of which a probe uses) cost a tenth of a probe's CPU.
+        request = httpx.Request(
             "GET",
             request_url(url, tuple(sorted(params.items())) if params else ()),
-            headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
-            timeout=timeout,
+            headers={**REQUEST_DEFAULTS, **headers},
+            extensions={"timeout": request_timeouts(timeout)},
         )
         async with asyncio.timeout(timeout + WHOLE_ANSWER_SLACK):
             response = await _receive(client, request, limits)
