@@ -34,6 +34,30 @@ DEFAULT_LIMITS = ResponseLimits()
 # The HTTP client's own timeouts (connect, each read) fire first when nothing arrives;
 # this bounds the whole answer, for a body that keeps trickling in.
 WHOLE_ANSWER_SLACK = 0.25
+# The client's timeout for each step before the response headers (httpcore trace events).
+_STEP_TIMEOUTS = {
+    "connection.connect_tcp.started": "ConnectTimeout",
+    "send_request_headers.started": "WriteTimeout",
+    "receive_response_headers.started": "ReadTimeout",
+}
+
+
+class _Progress:
+    """Which step of the request is under way, from httpcore's trace events. The
+    whole-answer deadline starts before connecting, the client's read timeout only once
+    the request is sent: when connecting took longer than the slack (a distant vendor's
+    TLS handshake, a busy machine), the deadline fires first though nothing arrived, and
+    the failure is named as the client's own timeout for that step would name it."""
+
+    def __init__(self) -> None:
+        self.timeout_name: str | None = None  # None: no step known, or headers arrived
+
+    async def __call__(self, event: str, _info: dict[str, Any]) -> None:
+        for suffix, name in _STEP_TIMEOUTS.items():
+            if event.endswith(suffix):
+                self.timeout_name = name
+        if event.endswith("receive_response_headers.complete"):
+            self.timeout_name = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,7 @@ async def exchange(
     def refused(reason: str, message: str, status: int = 0) -> Exchange:
         return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message), status)
 
+    progress = _Progress()
     try:
         request = client.build_request(
             "GET",
@@ -105,10 +130,13 @@ async def exchange(
             headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
             params=params,
             timeout=timeout,
+            extensions={"trace": progress},
         )
         async with asyncio.timeout(timeout + WHOLE_ANSWER_SLACK):
             response = await _receive(client, request, limits)
     except TimeoutError:
+        if progress.timeout_name is not None:
+            return refused("timeout", f"{progress.timeout_name}: no response within {timeout:g}s")
         return refused("timeout", f"no complete response within {timeout:g}s")
     except AnswerRejected as rejected:
         return refused(rejected.reason, str(rejected), rejected.http_status)
