@@ -38,8 +38,11 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Parallel workers (pytest-xdist; grouping and order in tests/conftest.py): most tests
+# wait on real servers and processes, so more workers than cores.
+PYTEST_WORKERS ?= 4
 pytest: setup system-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 test: lint generated-check rules-check pytest
 

@@ -25,6 +25,46 @@ settings.register_profile(
 )
 settings.load_profile("suite")
 
+# `make test` runs the suite on several workers (pytest-xdist, --dist loadgroup). The
+# modules whose tests take longest (promtool on the whole pack, real Prometheus and
+# Alertmanager stacks, a wheel built and installed, every fault mode at once) start first,
+# so that no worker finishes the run alone on one of them.
+LONG_FIRST = (
+    "test_generate.py",
+    "test_fault_injection.py",
+    "test_readme.py",
+    "test_wheel.py",
+    "test_cli_demo.py",
+    "test_reason_coverage.py",
+    "test_instrument_alert_rules.py",
+    "test_shards_live.py",
+    "test_dashboards_prometheus.py",
+    "test_silences_sync.py",
+    "test_oncall_prometheus.py",
+    "test_drill.py",
+)
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    return fixtures is not None and any(
+        definitions[-1].scope in ("module", "class", "package")
+        for definitions in fixtures.name2fixturedefs.values()
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module whose tests share a module-scoped fixture (a running stack, a built wheel)
+    is one xdist group, so the fixture starts once, on one worker; every other test is
+    scheduled on its own. The same order on every worker, as xdist requires."""
+    for item in items:
+        if _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEY = "pk_test_0123456789abcdef0123456789abcdef"
 KEY_ENV = "SAAS_TEST_KEY"
