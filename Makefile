@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:9879
 # Generated Prometheus rule files (rules/thresholds.yaml is their source, not a rule file).
 RULE_FILES := rules/*.rules.yaml
 
-.PHONY: demo test lint pytest setup system-deps bench generate generated-check rules-check drill soak lock
+.PHONY: demo test lint pytest setup system-deps bench bench-scale generate generated-check rules-check drill soak lock
 
 setup:
 	@scripts/bootstrap.sh
@@ -54,6 +54,11 @@ drill: setup system-deps
 
 bench: setup
 	$(PY) bench/run.py
+
+# The scale table alone: 1, 1,000 and 10,000 accounts (10,000 over 4 shard processes),
+# CPU per probe against a bare client, the shard check (docs/scaling.md). ~10 minutes.
+bench-scale: setup
+	$(PY) bench/scale.py
 
 # Regenerates the lock files from pyproject.toml (uv, pinned in the dev lock), keeping
 # every current pin that still satisfies it; `make lock UPGRADE=1` moves every pin to

@@ -231,11 +231,21 @@ def test_budget_just_under_ten_percent_is_allowed():
 
 
 def test_profiles_budget_uses_its_own_limit():
-    found = problems({"vendors": [vendor(intervals={"profiles": "500ms"}, timeout="100ms")]})
+    found = problems(
+        {
+            "vendors": [
+                vendor(
+                    intervals={"profiles": "1s"},
+                    rate_limits_per_minute={"profiles": 300},
+                    timeout="500ms",
+                )
+            ]
+        }
+    )
     assert found == [
-        "vendors[0].intervals.profiles: every 0.5s is 120.00 calls/min, 17.1% of the "
-        "GET /api/profiles/ steady limit of 700/min per account; probes share the production "
-        "app's budget, so more than 10% is refused: use at least 0.857143s"
+        "vendors[0].intervals.profiles: every 1s is 60.00 calls/min, 20.0% of the "
+        "GET /api/profiles/ steady limit of 300/min per account; probes share the production "
+        "app's budget, so more than 10% is refused: use at least 2s"
     ]
 
 

@@ -1,9 +1,11 @@
 """The incident drill end to end: simulator, exporter, real Prometheus with the pack's
 rules (`for` scaled to seconds), real Alertmanager with the shipped config and templates,
-receivers captured locally. The suite runs one scenario, the revoked key during an
+receivers captured locally. The suite runs two scenarios: the revoked key during an
 unrelated minor incident (a P1 paging PagerDuty and Slack as ours, its text checked
-against the runbook, beside the status page's own P3s, then resolved); `make drill` runs
-the same code with every scenario."""
+against the runbook, beside the status page's own P3s, then resolved), and the announced
+maintenance (its silence holds every vendor-caused page while the vendor fails, and a
+revoked key during the window still pages P1); `make drill` runs the same code with
+every scenario."""
 
 from __future__ import annotations
 
@@ -20,10 +22,16 @@ from saas_tools.drill.scenarios import SCENARIOS, VENDORS, Scenario
 
 from tests.conftest import REPO
 
-# The scenario the suite runs end to end; `make drill` runs them all.
-IN_THE_SUITE = next(
-    s for s in SCENARIOS if s.name == "revoked key during an unrelated minor incident"
-)
+# The scenarios the suite runs end to end; `make drill` runs them all.
+IN_THE_SUITE = [
+    s
+    for s in SCENARIOS
+    if s.name
+    in (
+        "revoked key during an unrelated minor incident",
+        "announced maintenance, then a revoked key",
+    )
+]
 
 
 def scenario_param(scenario: Scenario):
@@ -38,7 +46,7 @@ def drill() -> Iterator[Drill]:
         print(detection_table(running.results, Timings()))  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("scenario", [scenario_param(IN_THE_SUITE)])
+@pytest.mark.parametrize("scenario", [scenario_param(s) for s in IN_THE_SUITE])
 def test_each_fault_pages_the_right_receivers_with_the_runbook_text_then_resolves(drill, scenario):
     # run_scenario raises DrillFailure on a missing, unexpected or wrongly worded
     # notification (the Slack text is checked line by line against the runbook).
@@ -69,6 +77,31 @@ def test_the_detection_scenarios_are_in_the_drill():
     assert [(e.alertname, e.priority, e.cause, e.account) for e in wide.expected] == [
         ("SaasVendorWideFailure", "P1", "vendor", "")
     ]
+
+
+def test_the_maintenance_scenario_silences_only_what_the_pack_marks_silenceable():
+    by_name = {s.name: s for s in SCENARIOS}
+    maintenance = by_name["announced maintenance, then a revoked key"]
+    assert maintenance.announced is not None
+    assert maintenance.announced.window["components"] == ["Klaviyo API"]
+    rules = {
+        rule["alert"]: rule["labels"]
+        for path in (REPO / "rules").glob("*.rules.yaml")
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    # What the silence must hold is silenceable; the P1 that must page is not.
+    assert {e.alertname for e in maintenance.silenced} == {
+        "SaasVendorWideFailure",
+        "SaasProbeUnreachable",
+    }
+    for expected in maintenance.silenced:
+        assert rules[expected.alertname].get("silenceable_by") == "vendor_maintenance"
+    assert [(e.alertname, e.priority) for e in maintenance.expected] == [
+        ("SaasProbeAuthFailing", "P1")
+    ]
+    assert "silenceable_by" not in rules["SaasProbeAuthFailing"]
 
 
 def test_the_scenarios_cover_clay_and_both_vendors_at_once():
@@ -106,7 +139,7 @@ def test_the_floor_uses_the_evaluation_interval_prometheus_reports(drill):
     # which the running Prometheus reports per group.
     rule = drill.rules.rule("SaasVendorWideFailure", "klaviyo")
     assert rule.evaluation_interval == 1.0
-    assert drill._floor("SaasVendorWideFailure", "klaviyo") == 1 + 1 + 1.0 + 2.0 + 1
+    assert drill.floor("SaasVendorWideFailure", "klaviyo") == 1 + 1 + 1.0 + 2.0 + 1
 
 
 def test_the_drill_reads_each_vendors_own_rule_for_its_floor(tmp_path):

@@ -200,3 +200,37 @@ def test_the_alertmanagerconfig_routes_as_alertmanager_yml():
         ]
     (inhibit,) = operator["spec"]["inhibitRules"]
     assert inhibit["equal"] == plain["inhibit_rules"][0]["equal"]
+
+
+SHARDED = REPO / "deploy" / "overlays" / "sharded"
+
+
+@pytest.mark.parametrize("name", ["statefulset.yaml", "service-shards.yaml"])
+def test_the_sharded_overlays_manifests_are_valid(name):
+    assert [problem for doc in manifests(SHARDED / name) for problem in problems(doc)] == []
+
+
+def test_the_sharded_overlay_runs_a_statefulset_whose_shard_count_is_its_replicas():
+    docs = kustomize(SHARDED)
+    kinds = sorted(doc["kind"] for doc in docs)
+    assert "Deployment" not in kinds and kinds.count("StatefulSet") == 1
+    sts = by_kind(docs)["StatefulSet"]
+    args = sts["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[-1] == f"--shard.count={sts['spec']['replicas']}"
+    assert not any(arg.startswith("--shard.index") for arg in args)  # the pod ordinal
+    # The ServiceMonitor selects the base Service only: each pod scraped once.
+    services = [doc for doc in docs if doc["kind"] == "Service"]
+    monitor = by_kind(docs)["ServiceMonitor"]["spec"]["selector"]["matchLabels"]
+    selected = [s for s in services if monitor.items() <= s["metadata"]["labels"].items()]
+    assert [s["metadata"]["name"] for s in selected] == ["saas-exporter"]
+    assert sts["spec"]["serviceName"] in {s["metadata"]["name"] for s in services}
+
+
+def test_the_statefulsets_pod_is_the_deployments_plus_the_shard_count():
+    deployment = by_kind(manifests(BASE / "deployment.yaml"))["Deployment"]
+    sts = by_kind(manifests(SHARDED / "statefulset.yaml"))["StatefulSet"]
+    pod, sharded = deployment["spec"]["template"], sts["spec"]["template"]
+    args = sharded["spec"]["containers"][0].pop("args")
+    assert args[:-1] == pod["spec"]["containers"][0].pop("args")
+    assert args[-1].startswith("--shard.count=")
+    assert sharded == pod

@@ -163,7 +163,7 @@ def test_a_hung_probe_is_cut_at_the_hard_deadline():
     async def hang():
         await asyncio.Event().wait()
 
-    scheduler, store, _ = make(lambda t: hang(), clock, timeout="10ms")
+    scheduler, store, _ = make(lambda t: hang(), clock, timeout="100ms")
     import saas_exporter.scheduler as sched
 
     original = sched.HARD_DEADLINE_SLACK
@@ -173,7 +173,7 @@ def test_a_hung_probe_is_cut_at_the_hard_deadline():
     finally:
         sched.HARD_DEADLINE_SLACK = original
     assert (result.success, result.failure_reason) == (False, "timeout")
-    assert result.error == "no complete response within 0.02s"
+    assert result.error == "no complete response within 0.11s"
     assert store.get(PROF).failures["timeout"] == 1
 
 

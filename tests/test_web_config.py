@@ -53,6 +53,10 @@ def test_health_endpoints_never_need_credentials(tmp_path):
     ("data", "expected"),
     [
         ("tls_server_config: [", "web.yml: not valid YAML at line 1, column 21: "),
+        (
+            "basic_auth_users: &users {alice: x}\nother: *users\n",
+            "web.yml: not valid YAML at line 2, column 8: found an alias (*users)",
+        ),
         ({"tls_server_config": {"cert_fle": "x"}}, "tls_server_config.cert_fle: unknown field"),
         ({"basic_auth_user": {}}, "basic_auth_user: unknown field"),
         (

@@ -14,6 +14,7 @@ from .config.accounts_dir import AccountFiles
 from .config_check import CHECKS, check_config
 from .demo.command import add_demo_command
 from .logs import add_log_flags, setup_logging
+from .memory import limit_malloc_arenas
 from .oncall import commands as oncall_commands
 from .sharding import ShardError, shard_from_flags
 from .signals import StopSignals
@@ -138,6 +139,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     from .web.server import raise_open_files_limit
 
     raise_open_files_limit()
+    limit_malloc_arenas()
 
     if args.exporter_demo:
         # `saas-exporter demo` on this address and web options, the simulator and the

@@ -31,8 +31,8 @@ from .config import ExporterConfig
 from .series import TargetLines, escape, families
 from .state import Key, ResultStore, TargetState
 
-# family name -> its sample lines
-Chunks = dict[str, bytes]
+# A target's sample lines per family, in page order (b"" for a family it has none of).
+Chunks = tuple[bytes, ...]
 Format = Literal["text", "openmetrics"]
 FORMATS: tuple[Format, ...] = ("text", "openmetrics")
 OPENMETRICS_EOF = b"# EOF\n"
@@ -118,10 +118,11 @@ class IncrementalExposition:
         lines = self._lines.get(key)
         if lines is None or lines.target is not state.target:  # added or changed by a reload
             lines = self._lines[key] = TargetLines(state.target, self.profile)
-        chunks = lines.render(state)
+        by_family = lines.render(state)
         if lines.statuspage:
             for family in self.collector.collect_statuspage([state]):
-                chunks[family.name] = sample_lines(family)
+                by_family[family.name] = sample_lines(family)
+        chunks = tuple(by_family.get(name, b"") for name in self._order)
         self._targets[key] = (state, chunks)
         self.rendered_targets += 1
         return chunks
@@ -143,7 +144,9 @@ class IncrementalExposition:
             per_target = [self._target_chunks(k, s) for k, s in states.items()]
             headers = self._headers[fmt]
             out = [self._global_families(fmt)]
-            for name in self._order:
+            # Transposed in C: each family's chunks of every target, in target order.
+            columns = zip(*per_target, strict=True) if per_target else [()] * len(self._order)
+            for name, column in zip(self._order, columns, strict=True):
                 out.append(headers[name])
-                out.extend(chunk for chunks in per_target if (chunk := chunks.get(name)))
+                out.extend(column)
             return b"".join(out)

@@ -21,6 +21,7 @@ fails the probe, and nothing here raises.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -110,6 +111,9 @@ def _window_label(value: Any) -> str:
     return str(value)
 
 
+# A vendor sends the same limit header on every response: parsed once per value (the
+# structured-field parser was ~5% of a probe's CPU). The result is only read.
+@functools.lru_cache(maxsize=256)
 def _parse_limit_list(value: str) -> tuple[dict[str, float], str | None]:
     """``75, 75;w=1, 750;w=60`` (draft 03-07) or ``"n";q=75;w=1`` (draft 08-10); the
     windows, and a note when some were dropped past MAX_WINDOWS."""

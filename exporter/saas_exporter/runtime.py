@@ -16,7 +16,13 @@ from .keyfiles import KeyFiles
 from .probes import ProbeTarget, targets_for
 from .probes.clients import ProbeClients
 from .scheduler import RunProbe, Scheduler, make_run_probe
-from .selfmetrics import ReloadStatus, RuntimeCollector, ScheduleStatus, ShardStatus
+from .selfmetrics import (
+    KeyLoadCollector,
+    ReloadStatus,
+    RuntimeCollector,
+    ScheduleStatus,
+    ShardStatus,
+)
 from .sharding import Shard
 from .silences.runner import SilenceSyncer
 from .state import ResultStore
@@ -69,8 +75,6 @@ class ExporterRuntime:
         self.web = web = web or WebOptions()
         self._self_metrics = RuntimeCollector(
             self.reload_status,
-            self.keys,
-            lambda: self.config,
             lambda: self.shard_status,
             self.schedule_status,
             account_files or AccountFiles(),
@@ -140,6 +144,9 @@ class ExporterRuntime:
             self.store,
             [self._self_metrics, self.silences],
             live_version=lambda: self.reload_status.changes + self.keys.changes,
+            versioned_collectors=[
+                KeyLoadCollector(self.reload_status, self.keys, lambda: self.config)
+            ],
         )
 
     @property

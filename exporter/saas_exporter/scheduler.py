@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,6 +39,8 @@ JITTER_FRACTION = 0.1
 HARD_DEADLINE_SLACK = 2.0
 # Start-up spacing between two targets' first runs, when the window allows it.
 STARTUP_STEP_SECONDS = 0.05
+# Target loops wake on multiples of this (a tenth of the shortest jitter: 10% of 10 s).
+WAKE_TICK_SECONDS = 0.1
 # The first round's share of the capacity, at least, when the probes back on their
 # interval already take (or exceed) it all.
 MIN_STARTUP_SHARE = 0.25
@@ -223,7 +226,9 @@ class Scheduler:
     async def _target_loop(self, key: Key, stop: asyncio.Event) -> None:
         while not stop.is_set():
             due = self.due[key]
-            delay = due - self.clock()
+            # Woken on a shared tick: targets due within one tick run in one pass of the
+            # event loop, not one wake-up (and epoll call) each.
+            delay = math.ceil(due / WAKE_TICK_SECONDS) * WAKE_TICK_SECONDS - self.clock()
             if delay > 0:
                 # asyncio.timeout, not wait_for: no task per wait (thousands of targets).
                 with contextlib.suppress(TimeoutError):

@@ -1,5 +1,7 @@
-"""The exporter's own state as metrics, rendered live at every scrape: config reloads
-and when each account's key was last loaded (never the key)."""
+"""The exporter's own state as metrics: config reloads, shards, the schedule and the
+accounts files, rendered live at every scrape (``RuntimeCollector``); when each
+account's key was last loaded (never the key), rendered once per change
+(``KeyLoadCollector``)."""
 
 from __future__ import annotations
 
@@ -47,15 +49,11 @@ class RuntimeCollector(Collector):
     def __init__(
         self,
         status: ReloadStatus,
-        keys: KeyFiles,
-        config: Callable[[], ExporterConfig],
         shard: Callable[[], ShardStatus] = ShardStatus,
         schedule: Callable[[], ScheduleStatus] = ScheduleStatus,
         account_files: AccountFiles | None = None,
     ):
         self.status = status
-        self.keys = keys
-        self.config = config
         self.shard = shard
         self.schedule = schedule
         self.account_files = account_files or AccountFiles()
@@ -126,6 +124,23 @@ class RuntimeCollector(Collector):
             "Unix time of the last successful config load.",
         )
         success_at.add_metric([], self.status.success_at)
+        yield from (successful, success_at)
+        yield from self._shard_families()
+        yield from self._schedule_families()
+        yield from self._account_file_families()
+
+
+class KeyLoadCollector(Collector):
+    """When each account's key was last loaded, and refused key-file changes: one series
+    per account, changing only at a reload or a key-file change (the renderer's live
+    version), so rendered once per change, not at every scrape."""
+
+    def __init__(self, status: ReloadStatus, keys: KeyFiles, config: Callable[[], ExporterConfig]):
+        self.status = status
+        self.keys = keys
+        self.config = config
+
+    def collect(self) -> Iterator[Metric]:
         loaded = GaugeMetricFamily(
             "saas_exporter_key_last_load_timestamp_seconds",
             "Unix time each account's API key was last loaded: at start, at a reload, or "
@@ -145,7 +160,4 @@ class RuntimeCollector(Collector):
                 at = max(self.keys.loaded_at.get(who, 0.0), self.status.success_at)
                 loaded.add_metric(list(who), at)
                 failures.add_metric(list(who), self.keys.failures.get(who, 0))
-        yield from (successful, success_at, loaded, failures)
-        yield from self._shard_families()
-        yield from self._schedule_families()
-        yield from self._account_file_families()
+        yield from (loaded, failures)

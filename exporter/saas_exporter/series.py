@@ -21,6 +21,7 @@ formatting, escaped values; tests parse it back and compare).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -118,7 +119,12 @@ def _le(bound: float) -> str:
     return f"{bound:g}" if bound != int(bound) else f"{bound:.1f}"
 
 
+# The histogram's `le` label values, quoted.
+BUCKET_BOUNDS = tuple(f'"{le}"' for le in [*map(_le, LATENCY_BUCKETS), "+Inf"])
 _g: Callable[[float], str] = floatToGoString
+# Counts (bucket totals, failures, runs) repeat across targets and scrapes: formatted
+# once each. Durations and timestamps, nearly all distinct, go through _g.
+_count: Callable[[float], str] = functools.lru_cache(maxsize=8192)(floatToGoString)
 
 
 class TargetLines:
@@ -136,16 +142,15 @@ class TargetLines:
         self.labels = f'{{account="{account}",probe="{probe}",vendor="{vendor}"}} '
         head, tail = f'account="{account}",probe="{probe}",', f'vendor="{vendor}"'
         possible = set(spec.reasons)
-        reasons = [r for r in FAILURE_REASONS if not compact or r in possible]
-        self.reasons = [
-            (r, f'{{{head}reason="{r}",{tail}}} ') for r in reasons
-        ]  # (reason, label block)
+        # Only the parts around the reason and the bucket bound are kept: joined at each
+        # render (cheap), not stored per reason and bucket (megabytes at 1,000 accounts).
+        self.reasons = tuple(r for r in FAILURE_REASONS if not compact or r in possible)
+        self.reason_parts = (f"{{{head}reason=", f",{tail}}} ")
         self.histogram = not compact or spec.latency_percentile
-        self.buckets = [
-            f'saas_probe_latency_seconds_bucket{{account="{account}",le="{le}",'
-            f'probe="{probe}",{tail}}} '
-            for le in [*map(_le, LATENCY_BUCKETS), "+Inf"]
-        ]
+        self.bucket_parts = (
+            f'saas_probe_latency_seconds_bucket{{account="{account}",le=',
+            f',probe="{probe}",{tail}}} ',
+        )
         self.window_head = f'saas_ratelimit_limit{{{head}{tail},window="'
         self.header_block = (f'{{account="{account}",header="', f'",probe="{probe}",{tail}}} ')
         self.account_block = (f'{{account="{account}",account_id="', f'vendor="{vendor}"}} ')
@@ -165,22 +170,24 @@ class TargetLines:
             ]
         if self.histogram:
             lines, cumulative = [], 0
-            for prefix, count in zip(self.buckets, state.bucket_counts, strict=True):
+            before, after = self.bucket_parts
+            for le, count in zip(BUCKET_BOUNDS, state.bucket_counts, strict=True):
                 cumulative += count
-                lines.append(f"{prefix}{_g(cumulative)}\n")
-            lines.append(f"saas_probe_latency_seconds_count{labels}{_g(cumulative)}\n")
+                lines.append(f"{before}{le}{after}{_count(cumulative)}\n")
+            lines.append(f"saas_probe_latency_seconds_count{labels}{_count(cumulative)}\n")
             lines.append(f"saas_probe_latency_seconds_sum{labels}{_g(state.latency_sum)}\n")
             out["saas_probe_latency_seconds"] = lines
         failures = state.failures
+        before, after = self.reason_parts
         out["saas_probe_failures"] = [
-            f"saas_probe_failures_total{block}{_g(failures.get(r, 0))}\n"
-            for r, block in self.reasons
+            f'saas_probe_failures_total{before}"{r}"{after}{_count(failures.get(r, 0))}\n'
+            for r in self.reasons
         ]
         if last is not None:
             failed = last.failure_reason
             out["saas_probe_failing"] = [
-                f"saas_probe_failing{block}{'1.0' if failed == r else '0.0'}\n"
-                for r, block in self.reasons
+                f'saas_probe_failing{before}"{r}"{after}{"1.0" if failed == r else "0.0"}\n'
+                for r in self.reasons
             ]
         self._probe_bookkeeping(state, out)
         self._ratelimit(state, out)
@@ -199,8 +206,10 @@ class TargetLines:
     def _probe_bookkeeping(self, state: TargetState, out: dict[str, list[str]]) -> None:
         labels = self.labels
         if self.full:
-            out["saas_probe_runs"] = [f"saas_probe_runs_total{labels}{_g(state.runs)}\n"]
-            out["saas_probe_skipped"] = [f"saas_probe_skipped_total{labels}{_g(state.skipped)}\n"]
+            out["saas_probe_runs"] = [f"saas_probe_runs_total{labels}{_count(state.runs)}\n"]
+            out["saas_probe_skipped"] = [
+                f"saas_probe_skipped_total{labels}{_count(state.skipped)}\n"
+            ]
             if state.last_success_at is not None:
                 out["saas_probe_last_success_timestamp_seconds"] = [
                     f"saas_probe_last_success_timestamp_seconds{labels}"

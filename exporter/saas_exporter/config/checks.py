@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..durations import format_duration
 from ..redaction import is_credential_name
 from ..revisions import REVISION_PATTERN, revision_lifecycle
 
@@ -96,11 +97,18 @@ def revision_problem(path: str, revision: str | None) -> str | None:
     return None
 
 
-def positive_problems(path: str, seconds: Mapping[str, float]) -> list[str]:
+# No vendor needs a probe more than once a second, and no HTTPS answer arrives reliably
+# within less than 100 ms: below these a typo (1ms for 1m) would hammer the vendor.
+MIN_INTERVAL_SECONDS = 1.0
+MIN_TIMEOUT_SECONDS = 0.1
+
+
+def at_least_problems(path: str, seconds: Mapping[str, float], minimum: float) -> list[str]:
     return [
-        f"{path}.{name}: expected a duration above 0, got 0s"
+        f"{path}.{name}: expected a duration of at least {format_duration(minimum)}, "
+        f"got {format_duration(value)}"
         for name, value in seconds.items()
-        if value <= 0
+        if value < minimum
     ]
 
 

@@ -13,10 +13,12 @@ from ..redaction import redact
 from .accounts_dir import ACCOUNTS_DIR_KEY, AccountFiles, load_with_accounts_dir
 from .budget import budget_problems
 from .checks import (
+    MIN_INTERVAL_SECONDS,
+    MIN_TIMEOUT_SECONDS,
     api_path_problems,
+    at_least_problems,
     header_problems,
     keys_in,
-    positive_problems,
     revision_problem,
     url_problems,
 )
@@ -179,11 +181,13 @@ def _build_vendor(
     }
     limits.update(raw.get("rate_limits_per_minute", {}))
     timeout = parse_duration(raw["timeout"]) if "timeout" in raw else global_timeout
-    problems += positive_problems(
-        path, {f"intervals.{p}": intervals[p] for p in raw.get("intervals", {})}
+    problems += at_least_problems(
+        path,
+        {f"intervals.{p}": intervals[p] for p in raw.get("intervals", {})},
+        MIN_INTERVAL_SECONDS,
     )
     if "timeout" in raw:
-        problems += positive_problems(path, {"timeout": timeout})
+        problems += at_least_problems(path, {"timeout": timeout}, MIN_TIMEOUT_SECONDS)
     problems += url_problems(f"{path}.api_url", raw.get("api_url"))
     problems += url_problems(f"{path}.statuspage_url", raw.get("statuspage_url"))
     problem = revision_problem(f"{path}.revision", raw.get("revision"))
@@ -281,7 +285,7 @@ def _load_config_data(
     global_timeout = parse_duration(glob["timeout"]) if "timeout" in glob else None
     limits, problems = build_limits(glob.get("limits"))
     if global_timeout is not None:
-        problems += positive_problems("global", {"timeout": global_timeout})
+        problems += at_least_problems("global", {"timeout": global_timeout}, MIN_TIMEOUT_SECONDS)
     silences = data.get("maintenances", {}).get("silences") or {}
     problems += url_problems(
         "maintenances.silences.alertmanager_url", silences.get("alertmanager_url")

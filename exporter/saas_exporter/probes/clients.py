@@ -18,6 +18,7 @@ HTTPS_PROXY/NO_PROXY, and speak through the asyncio network backend
 
 from __future__ import annotations
 
+import http.cookiejar
 import math
 import zlib
 from collections import defaultdict
@@ -66,6 +67,17 @@ def connections_needed(targets: Iterable[ProbeTarget], max_connections: int) -> 
     }
 
 
+class NoCookies(http.cookiejar.CookieJar):
+    """A probe is a fresh request: it neither keeps nor sends cookies (nor does one
+    account's probe carry cookies another's got), and storing them cost CPU per probe."""
+
+    def extract_cookies(self, response, request) -> None:
+        return None
+
+    def add_cookie_header(self, request) -> None:
+        return None
+
+
 def make_client(connections: int, ssl_context=None) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=connections,
@@ -74,7 +86,7 @@ def make_client(connections: int, ssl_context=None) -> httpx.AsyncClient:
     )
     verify = ssl_context if ssl_context is not None else True
     # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
-    client = httpx.AsyncClient(limits=limits, trust_env=True, verify=verify)
+    client = httpx.AsyncClient(limits=limits, trust_env=True, verify=verify, cookies=NoCookies())
     # The default transport and each proxy mount: httpx builds them from the
     # environment, so they are reached after construction.
     for transport in [client._transport, *client._mounts.values()]:

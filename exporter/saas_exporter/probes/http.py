@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from collections.abc import Mapping
@@ -106,6 +107,14 @@ async def _receive(
     return decoded_response(response, body)
 
 
+@functools.lru_cache(maxsize=4096)
+def request_url(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    """A target's URL, parsed once: httpx parses a URL string (twice with params) on
+    every request, a fifth of a probe's CPU at 1,000 accounts."""
+    parsed = httpx.URL(url)
+    return parsed.copy_merge_params(dict(params)) if params else parsed
+
+
 async def exchange(
     client: httpx.AsyncClient,
     url: str,
@@ -126,9 +135,8 @@ async def exchange(
     try:
         request = client.build_request(
             "GET",
-            url,
+            request_url(url, tuple(sorted(params.items())) if params else ()),
             headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
-            params=params,
             timeout=timeout,
             extensions={"trace": progress},
         )

@@ -70,9 +70,12 @@ class MetricsRenderer:
         store: ResultStore,
         live_collectors: Iterable[Collector] = (),
         live_version: Callable[[], int] = lambda: 0,
+        versioned_collectors: Iterable[Collector] = (),
     ):
         """``live_version`` changes when the live collectors' state does (a reload, a
-        re-read key): the live part is then rendered again at once."""
+        re-read key): the live part is then rendered again at once.
+        ``versioned_collectors`` change only then (one series per account, say): they are
+        rendered once per ``live_version``, not at every scrape."""
         self.store = store
         self.exposition = IncrementalExposition(config, store)
         self._live = CollectorRegistry(auto_describe=False)
@@ -81,6 +84,11 @@ class MetricsRenderer:
         GCCollector(registry=self._live)
         for collector in live_collectors:
             self._live.register(collector)
+        self._versioned = CollectorRegistry(auto_describe=False)
+        for collector in versioned_collectors:
+            self._versioned.register(collector)
+        # format -> (live version, text)
+        self._versioned_cache: dict[Format, tuple[int, bytes]] = {}
         self._lock = threading.Lock()
         self._cached: dict[Format, tuple[int, bytes]] = {}
         # format -> (store version, deflated vendor part, its CRC-32, its length)
@@ -105,14 +113,23 @@ class MetricsRenderer:
             and cached[1] == self._live_version()
         )
 
+    def _versioned_part(self, fmt: Format, version: int) -> bytes:
+        cached = self._versioned_cache.get(fmt)
+        if cached is None or cached[0] != version:
+            registry = self._versioned
+            text = generate_latest(registry) if fmt == "text" else openmetrics_body(registry)
+            cached = self._versioned_cache[fmt] = (version, text)
+        return cached[1]
+
     def _live_part(self, fmt: Format) -> tuple[float, bytes]:
         cached = self._live_cache.get(fmt)
         if cached is None or not self._live_fresh(cached):
             version = self._live_version()
+            versioned = self._versioned_part(fmt, version)
             if fmt == "text":
-                text = generate_latest(self._live)
+                text = versioned + generate_latest(self._live)
             else:
-                text = openmetrics_body(self._live) + OPENMETRICS_EOF
+                text = versioned + openmetrics_body(self._live) + OPENMETRICS_EOF
             cached = self._live_cache[fmt] = (time.monotonic(), version, text)
         return cached[0], cached[2]
 
@@ -145,7 +162,9 @@ class MetricsRenderer:
     def _gzip(self, fmt: Format, version: int, live: bytes) -> bytes:
         cached = self._compressed.get(fmt)
         if cached is None or cached[0] != version:
-            vendor = self._vendor(fmt)
+            # Not kept after compressing (a gzip scraper never needs the plain text).
+            plain = self._cached.get(fmt)
+            vendor = plain[1] if plain and plain[0] == version else self.exposition.render(fmt)
             deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
             prefix = deflate.compress(vendor) + deflate.flush(isal_zlib.Z_SYNC_FLUSH)
             cached = (version, prefix, isal_zlib.crc32(vendor), len(vendor))

@@ -21,7 +21,9 @@ from typing import Any
 
 import bcrypt
 import jsonschema
-import yaml
+
+from ..config.files import read_yaml_file
+from ..config.model import ConfigError
 
 # Health endpoints answer without credentials: the kubelet's probes and a Docker
 # HEALTHCHECK must reach them, and they reveal nothing ("OK", "Ready").
@@ -184,18 +186,16 @@ def parse_web_config(data: Any, base: Path) -> WebConfig:
 
 
 def load_web_config(path: str | Path) -> WebConfig:
+    """The web config file, read as safely as the exporter's own config (bounded size,
+    UTF-8 only, no YAML aliases); WebConfigError names each problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        raise WebConfigError([f"{path}: cannot read the web config: {reason}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        data = read_yaml_file(path)
+    except ConfigError as err:
         raise WebConfigError(
-            [f"{path}: not valid YAML{where}: {getattr(err, 'problem', err)}"]
+            [
+                p.replace("cannot read the config", "cannot read the web config")
+                for p in err.problems
+            ]
         ) from None
     return parse_web_config(data, path.parent)

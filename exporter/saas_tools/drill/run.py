@@ -32,6 +32,7 @@ from ..stack.processes import Server
 from ..stack.prometheus_api import PrometheusAPI
 from ..stack.stack import Alerting, Stack, StackSpec
 from .expectations import firing_slack_problems
+from .maintenance import run_maintenance_scenario, withdraw
 from .notifications import Notification, parse
 from .results import Detection, Key, ScenarioResult, Timings, expected_keys
 from .rules import DrillRules, drill_clock
@@ -177,7 +178,7 @@ class Drill:
         )
         # Prometheus evaluates the rules before its first scrape (absent(up) fires at
         # the scaled `for`): whatever fired then must resolve before the first scenario.
-        self._quiet()
+        self.quiet()
         for note in self.notifications(0.0):
             if note.status == "firing":
                 self.say(
@@ -197,7 +198,7 @@ class Drill:
             open_[key] = note.status == "firing"
         return not any(open_.values())
 
-    def _quiet(self) -> None:
+    def quiet(self) -> None:
         def quiet() -> bool:
             return (
                 not self.prometheus.alerts()
@@ -205,9 +206,9 @@ class Drill:
                 and self._settled()
             )
 
-        poll(quiet, self.wait_slack, "no pending or firing alert", describe=self._state)
+        poll(quiet, self.wait_slack, "no pending or firing alert", describe=self.state)
 
-    def _state(self, since: float = 0.0) -> str:
+    def state(self, since: float = 0.0) -> str:
         prom = sorted(
             f"{a['labels']['alertname']}{{vendor={a['labels'].get('vendor', '')!r},"
             f"probe={a['labels'].get('probe', '')!r}}}:"
@@ -227,21 +228,22 @@ class Drill:
     def _am_alerts(self) -> list[dict]:
         return alertmanager_api.alerts(self.alertmanager.url)
 
-    def _heal(self, scenario: Scenario) -> None:
+    def heal(self, scenario: Scenario) -> None:
         for fault in scenario.all_faults:
             self.simulator.set_scenario(fault.vendor, "healthy")
+        withdraw(self, scenario)
 
     # --- one scenario ----------------------------------------------------------------
     def run_scenario(self, scenario: Scenario) -> ScenarioResult:
         """Break, check, heal, check. On a failure the vendor is healed and the
         pipeline left quiet before the error propagates, so the next scenario can run."""
-        self._quiet()
+        self.quiet()
         try:
             return self._run_scenario(scenario)
         except (DrillFailure, DeadlineExceeded) as err:
-            self._heal(scenario)
+            self.heal(scenario)
             try:
-                self._quiet()
+                self.quiet()
             except DeadlineExceeded as stuck:
                 raise DrillFailure(f"scenario {scenario.name}: {err}\n  then: {stuck}") from err
             if isinstance(err, DrillFailure):
@@ -249,9 +251,11 @@ class Drill:
             raise DrillFailure(f"scenario {scenario.name}: {err}") from err
 
     def _run_scenario(self, scenario: Scenario) -> ScenarioResult:
+        if scenario.announced is not None:
+            return run_maintenance_scenario(self, scenario)
         result = ScenarioResult(scenario)
         want = expected_keys(scenario)
-        deadline = max(self._floor(e.alertname, e.vendor) for e in scenario.expected)
+        deadline = max(self.floor(e.alertname, e.vendor) for e in scenario.expected)
         deadline += self.wait_slack
 
         stages = [scenario.faults, scenario.then] if scenario.then else [scenario.faults]
@@ -266,21 +270,21 @@ class Drill:
             return check
 
         def describe() -> str:
-            return f"want {sorted(want)}; {self._state(broken_at[0])}"
+            return f"want {sorted(want)}; {self.state(broken_at[0])}"
 
         for stage, faults in enumerate(stages):
             broken_at.append(time.time())
             for fault in faults:
-                self._break(fault)
+                self.break_fault(fault)
             # Until the last stage, wait for this stage's vendors' notifications only.
             stage_want = {k for k in want if scenario.stage_of(k[0]) <= stage}
             what = f"{scenario.name} notifications" + (f" (stage {stage + 1})" if stage else "")
             firing_notes = poll(firing(stage_want), deadline, what, describe=describe)
         fault_at = broken_at[0]
-        problems = self._check_texts(firing_notes)
+        problems = self.check_texts(firing_notes)
 
         recover_at = time.time()
-        self._heal(scenario)
+        self.heal(scenario)
 
         def resolved() -> list[Notification] | None:
             found = [n for n in self.notifications(recover_at) if n.status == "resolved"]
@@ -288,7 +292,7 @@ class Drill:
             return found if want <= keys else None
 
         resolved_notes = poll(resolved, deadline, f"{scenario.name} to resolve", describe=describe)
-        self._quiet()
+        self.quiet()
         everything = self.notifications(fault_at)
         result.firing = [n for n in everything if n.status == "firing"]
         result.resolved = [n for n in everything if n.status == "resolved"]
@@ -309,7 +313,7 @@ class Drill:
                     e,
                     rule.for_seconds,
                     rule.evaluation_interval or 0.0,
-                    self._floor(e.alertname, e.vendor),
+                    self.floor(e.alertname, e.vendor),
                     min(n.received_at for n in mine) - broken,
                     max(min(n.received_at for n in mine if n.receiver == r) for r in e.receivers)
                     - broken,
@@ -318,12 +322,12 @@ class Drill:
             )
         return result
 
-    def _floor(self, alertname: str, vendor: str) -> float:
+    def floor(self, alertname: str, vendor: str) -> float:
         rule = self.rules.rule(alertname, vendor)
         assert rule.evaluation_interval is not None  # read in _settle
         return self.timings.floor(rule.for_seconds, rule.evaluation_interval)
 
-    def _break(self, fault: Fault) -> None:
+    def break_fault(self, fault: Fault) -> None:
         """The fault on the accounts it names, the status page as it says."""
         self.simulator.set_scenario(
             fault.vendor,
@@ -333,7 +337,7 @@ class Drill:
             **fault.params,
         )
 
-    def _check_texts(self, notes: list[Notification]) -> list[str]:
+    def check_texts(self, notes: list[Notification]) -> list[str]:
         problems = []
         for note in notes:
             if note.delivery.kind != "slack":
@@ -378,6 +382,6 @@ class Drill:
                 )
             self.say(f"  scenario took {time.monotonic() - started:.1f}s")
             results.append(result)
-        self._quiet()
+        self.quiet()
         self.say("drill: recovery: every vendor is healthy, nothing pending or firing")
         return results, failures

@@ -10,6 +10,7 @@ channel, PagerDuty and webhooks by receiver name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,16 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """A maintenance window the vendor announces before the faults (an item of the
+    simulator's POST /-/maintenances), turned into silences by `saas-exporter silences
+    sync` before the faults and expired by it (the maintenance cancelled) after."""
+
+    vendor: str
+    window: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     faults: tuple[Fault, ...]
@@ -64,8 +75,13 @@ class Scenario:
     what: str = ""
     # Faults of other vendors, applied once every notification expected from the first
     # faults' vendors has arrived: their alerts fire while the first ones are firing
-    # (an inhibition mutes only alerts that fire while its source fires).
+    # (an inhibition mutes only alerts that fire while its source fires). In a scenario
+    # with an announced maintenance, the same vendor's next fault (drill/maintenance.py).
     then: tuple[Fault, ...] = ()
+    # An announced maintenance, and the alerts its silence must hold: they fire and reach
+    # Alertmanager during the first faults, and no notification of them ever goes out.
+    announced: Announced | None = None
+    silenced: tuple[Expected, ...] = ()
 
     @property
     def id(self) -> str:
@@ -78,6 +94,19 @@ class Scenario:
     def stage_of(self, vendor: str) -> int:
         """0 for a vendor broken at the start, 1 for one broken by `then`."""
         return 1 if vendor in {f.vendor for f in self.then} else 0
+
+
+# The window the maintenance scenario announces: in progress on the Klaviyo API.
+API_MAINTENANCE = Announced(
+    "klaviyo",
+    {
+        "id": "drill-api-maintenance",
+        "name": "Klaviyo API database upgrade",
+        "components": ["Klaviyo API"],
+        "starts_in_seconds": -60,
+        "duration_seconds": 3600,
+    },
+)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -175,5 +204,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         then=(Fault("klaviyo", "cloudflare_challenge"),),
         what="Clay's API answers 503 and its Rootly page shows a major incident; once "
         "Clay pages, Klaviyo's edge challenges the probe",
+    ),
+    Scenario(
+        # The vendor announced a maintenance of its API: `silences sync` silences what it
+        # explains. Every account failing at once during the window pages nobody (the
+        # vendor-wide failure and the per-account pages are silenced, vendor-caused);
+        # then a revoked key during the same window pages P1 (never silenceable).
+        "announced maintenance, then a revoked key",
+        (Fault("klaviyo", "outage_5xx", accounts=ACCOUNTS["klaviyo"]),),
+        # The API component is under maintenance: the cause rule says vendor.
+        (Expected("SaasProbeAuthFailing", "P1", "vendor"),),
+        then=(Fault("klaviyo", "auth_failure"),),
+        announced=API_MAINTENANCE,
+        silenced=(
+            Expected("SaasVendorWideFailure", "P1", "vendor", account=""),
+            Expected("SaasProbeUnreachable", "P1", "vendor"),
+        ),
+        what="Klaviyo announces a maintenance of its API (silences synced); all three "
+        "accounts answer 500 during the window, then account main's key is revoked",
     ),
 )

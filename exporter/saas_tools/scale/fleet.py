@@ -51,7 +51,11 @@ def fleet_config(
                 "kind": "klaviyo",
                 "api_url": vendor_url,
                 "statuspage_url": f"{vendor_url}/status/klaviyo",
-                "intervals": intervals or {"accounts": "1h", "profiles": "1h", "statuspage": "1h"},
+                # None: every probe once an hour (one first round, then quiet); {}: the
+                # catalog's default intervals.
+                "intervals": {"accounts": "1h", "profiles": "1h", "statuspage": "1h"}
+                if intervals is None
+                else intervals,
                 "accounts": [
                     {
                         "name": f"acct{i:05d}",
