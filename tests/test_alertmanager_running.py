@@ -428,7 +428,10 @@ def test_cause_is_that_of_the_firing_alerts_then_of_the_last_resolved(harness):
         ends_at=START + dt.timedelta(minutes=10),
     )  # fmt: skip
     current = alert("SaasProbeUnreachable", "P1", account="main", probe="profiles", cause="vendor")
-    api.post_alerts(harness.am.url, [earlier, current])
+    # The firing one first: if Alertmanager flushed the new group (at once, its alerts
+    # being old) with the resolved one alone, it would send nothing, drop that alert, and
+    # never list it; after the firing one, the resolved one comes in the next message.
+    api.post_alerts(harness.am.url, [current, earlier])
     firing = harness.wait_delivery("/slack/saas-incidents", "both alerts", slack_lists(2))
     lines = firing.body["attachments"][0]["text"].splitlines()
     assert lines[3:6] == [

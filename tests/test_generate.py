@@ -108,10 +108,23 @@ def test_a_new_vendor_with_overrides_is_data_only(pack_root, document, schema):
     assert "SUCCESS" in result.stdout
 
 
+def only_the_tests_of(alertname: str, path: Path) -> None:
+    """Keep the test groups of one alert: the others run unchanged rules (`make
+    rules-check` runs them all), and the whole file is ~40 s of promtool."""
+    document = yaml.safe_load(path.read_text())
+    document["tests"] = [
+        group
+        for group in document["tests"]
+        if alertname in {case["alertname"] for case in group.get("alert_rule_test", [])}
+    ]
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
 def test_the_generated_promtool_tests_catch_a_changed_threshold(pack_root):
     main(["generate", "--root", str(pack_root)])
     path = pack_root / "rules/saas-in-app.rules.yaml"
     path.write_text(path.read_text().replace("[5m])) / 5 > 5)", "[5m])) / 5 > 6)"))
+    only_the_tests_of("SaasApiRateLimited", pack_root / "promtool-tests/generated-saas-in-app.yaml")
     result = promtool(
         "test", "rules", "generated-saas-in-app.yaml", cwd=pack_root / "promtool-tests"
     )

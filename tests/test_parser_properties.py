@@ -33,8 +33,9 @@ from saas_exporter.ratelimit_headers import (
 )
 from saas_exporter.retry_after import MAX_RETRY_AFTER_SECONDS, parse_retry_after
 
-# SAAS_HYPOTHESIS_EXAMPLES raises the count for a long fuzz (make soak).
-EXAMPLES = int(os.environ.get("SAAS_HYPOTHESIS_EXAMPLES", "150"))
+# The suite's count (tests/conftest.py's profile); SAAS_HYPOTHESIS_EXAMPLES raises it for
+# a long fuzz (make soak).
+EXAMPLES = int(os.environ.get("SAAS_HYPOTHESIS_EXAMPLES", settings.default.max_examples))
 QUICK = settings(
     max_examples=EXAMPLES,
     deadline=None,

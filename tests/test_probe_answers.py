@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from saas_exporter.config import ResponseLimits
+from saas_exporter.probes import http as http_probe
 from saas_exporter.probes import prober_for
 from saas_exporter.probes.http import error_detail, exchange, vendor_message
 from tests.conftest import api_vendor_config, klaviyo_config, target
@@ -286,3 +287,45 @@ def test_statuspage_probe_answer_over_the_body_limit_is_too_large():
     result = probe_with(lambda r: answer(200, body=big), config, "statuspage")
     assert (result.failure_reason, result.http_status) == ("too_large", 200)
     assert result.error == "body larger than 1 MiB (global.limits.max_body_bytes); dropped"
+
+
+@pytest.mark.parametrize(
+    ("events", "name"),
+    [
+        ([], None),
+        (["connection.connect_tcp.started"], "ConnectTimeout"),
+        (
+            [
+                "connection.connect_tcp.started",
+                "connection.connect_tcp.complete",
+                "connection.start_tls.started",
+            ],
+            "ConnectTimeout",
+        ),
+        (
+            ["connection.connect_tcp.complete", "http11.send_request_headers.started"],
+            "WriteTimeout",
+        ),
+        (
+            [
+                "http11.send_request_headers.complete",
+                "http11.send_request_body.complete",
+                "http11.receive_response_headers.started",
+            ],
+            "ReadTimeout",
+        ),
+        (
+            [
+                "http11.receive_response_headers.started",
+                "http11.receive_response_headers.complete",
+                "http11.receive_response_body.started",
+            ],
+            None,
+        ),
+    ],
+)
+def test_a_deadline_before_the_answer_is_named_by_the_step_it_cut(events, name):
+    progress = http_probe._Progress()
+    for event in events:
+        asyncio.run(progress(event, {}))
+    assert progress.timeout_name == name

@@ -35,6 +35,39 @@ DEFAULT_LIMITS = ResponseLimits()
 # The HTTP client's own timeouts (connect, each read) fire first when nothing arrives;
 # this bounds the whole answer, for a body that keeps trickling in.
 WHOLE_ANSWER_SLACK = 0.25
+# The client's timeout for each step before the response headers (httpcore trace events).
+_STEP_TIMEOUTS = {
+    "connection.connect_tcp.started": "ConnectTimeout",
+    "send_request_headers.started": "WriteTimeout",
+    "receive_response_headers.started": "ReadTimeout",
+}
+
+
+class _Progress:
+    """Which step of the request is under way, from httpcore's trace events. The
+    whole-answer deadline starts before connecting, the client's read timeout only once
+    the request is sent: when connecting took longer than the slack (a distant vendor's
+    TLS handshake, a busy machine), the deadline fires first though nothing arrived, and
+    the failure is named as the client's own timeout for that step would name it."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def __call__(self, event: str, _info: dict[str, Any]) -> None:
+        self.events.append(event)  # only kept: a probe's hot path; read on a timeout
+
+    @property
+    def timeout_name(self) -> str | None:
+        """The client's timeout for the last step begun; None: no step known, or the
+        response headers had arrived."""
+        name = None
+        for event in self.events:
+            for suffix, step_name in _STEP_TIMEOUTS.items():
+                if event.endswith(suffix):
+                    name = step_name
+            if event.endswith("receive_response_headers.complete"):
+                name = None
+        return name
 
 
 @dataclass(frozen=True)
@@ -122,6 +155,7 @@ async def exchange(
     def refused(reason: str, message: str, status: int = 0) -> Exchange:
         return Exchange(None, time.perf_counter() - start, clock(), reason, redact(message), status)
 
+    progress = _Progress()
     try:
         # A plain Request: the client's merging of base URL, default headers, cookies and
         # params (none of which a probe uses) cost a tenth of a probe's CPU.
@@ -129,11 +163,13 @@ async def exchange(
             "GET",
             request_url(url, tuple(sorted(params.items())) if params else ()),
             headers={**REQUEST_DEFAULTS, **headers},
-            extensions={"timeout": request_timeouts(timeout)},
+            extensions={"timeout": request_timeouts(timeout), "trace": progress},
         )
         async with asyncio.timeout(timeout + WHOLE_ANSWER_SLACK):
             response = await _receive(client, request, limits)
     except TimeoutError:
+        if progress.timeout_name is not None:
+            return refused("timeout", f"{progress.timeout_name}: no response within {timeout:g}s")
         return refused("timeout", f"no complete response within {timeout:g}s")
     except AnswerRejected as rejected:
         return refused(rejected.reason, str(rejected), rejected.http_status)
