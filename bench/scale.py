@@ -9,13 +9,18 @@ Per shard process (each its own process: RSS is per process and never shrinks):
   intervals: profiles every 30 s, identity every 10 min), divided by the probes started;
   late: probes that started past their jitter;
 - the floor: a bare asyncio client (saas_tools.scale.bare_client) doing the same GETs plus
-  JSON parse at the same rate, in the same process, right after; the ratio of the two;
+  JSON parse at the same rate, in the same process, right after, woken on the scheduler's
+  tick as the probes are (and, in brackets, each request sent on its own); the ratio of
+  the probe's CPU to the first;
 - scrapes with every target changed: every target probed once more (probe_all_now), then
   /metrics as Prometheus asks for it (OpenMetrics, gzip), REPEAT times: median latency
   and bytes as sent;
 - RSS steady (VmRSS) and peak (VmHWM).
-Then the shard check: every account's identity endpoint called exactly once across the
-shards during the first round (none twice, none never), from the fake vendor's counts.
+Then the shard check: from the shards' own reports, which shard ran each account's
+identity probe in the first round (exactly one, none twice, none never), and from the
+fake vendor's counts, how many of those calls arrived. At 1,000 accounts, a breakdown of
+a probe's CPU: the same run with the network replaced by in-process answers
+(saas_tools.scale.in_process) shows what the HTTP transport costs.
 
 Run: python bench/scale.py [--sizes 1,1000,10000] [--steady 20] [--latency 0.1]
 """
@@ -26,11 +31,13 @@ import argparse
 import asyncio
 import gzip
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -42,11 +49,13 @@ from saas_tools.scale.fleet import (
     key_env,
     start_fake_vendor,
 )
+from saas_tools.scale.in_process import InProcessVendor
 
 from saas_exporter.config import load_config_data
 from saas_exporter.memory import limit_malloc_arenas
 from saas_exporter.probes.klaviyo import request_headers
 from saas_exporter.runtime import ExporterRuntime
+from saas_exporter.scheduler import WAKE_TICK_SECONDS
 from saas_exporter.sharding import Shard
 
 REPEAT = 5
@@ -75,8 +84,11 @@ def memory() -> tuple[float, float]:
     return found["VmRSS"], found["VmHWM"]
 
 
-def bare_floor(vendor: str, runtime: ExporterRuntime, rate: float, seconds: float) -> float:
-    """CPU seconds per request of the bare client: the same GETs, paced at `rate`."""
+def bare_floor(
+    vendor: str, runtime: ExporterRuntime, rate: float, seconds: float, tick: float
+) -> float:
+    """CPU seconds per request of the bare client: the same GETs at ``rate``, each sent
+    on its own (``tick`` 0) or, as the scheduler wakes its probes, on a ``tick`` grid."""
     targets = [t for t in runtime.targets if t.probe != "statuspage"]
     count = max(20, int(rate * seconds))
 
@@ -89,7 +101,10 @@ def bare_floor(vendor: str, runtime: ExporterRuntime, rate: float, seconds: floa
             path = (
                 ACCOUNTS_PATH if target.probe == "accounts" else "/api/profiles/?page%5Bsize%5D=1"
             )
-            delay = start + i / rate - time.perf_counter()
+            offset = i / rate
+            if tick:
+                offset = math.ceil(offset / tick) * tick
+            delay = start + offset - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(client.get_json(path, request_headers(target))))
@@ -101,6 +116,17 @@ def bare_floor(vendor: str, runtime: ExporterRuntime, rate: float, seconds: floa
     return asyncio.run(run())
 
 
+def probed_accounts(runtime: ExporterRuntime) -> list[str]:
+    """The account ids whose identity probe this shard ran (fleet names acct<N>, ids A<N>)."""
+    return [
+        "A" + target.account.name.removeprefix("acct")
+        for target in runtime.targets
+        if target.probe == "accounts"
+        and target.account is not None
+        and runtime.store.get(target.key).last is not None
+    ]
+
+
 def child(args: argparse.Namespace) -> None:
     """One shard process: measure, printing one JSON line; waits for 'go' on stdin after
     its first round, so the parent can check the vendor's counts across shards."""
@@ -110,13 +136,19 @@ def child(args: argparse.Namespace) -> None:
     data = fleet_config(args.vendor, args.accounts, intervals={}, global_=global_)
     config = load_config_data(data, env)
     shard = Shard(args.index, args.shards)
-    runtime = ExporterRuntime(config, ("127.0.0.1", 0), shard=shard)
+    in_process = InProcessVendor(args.latency) if args.network == "in-process" else None
+    runtime = ExporterRuntime(
+        config,
+        ("127.0.0.1", 0),
+        shard=shard,
+        run_probe=in_process.run_probe() if in_process else None,
+    )
     start = time.perf_counter()
     runtime.start()
     assert runtime.store.wait_all_probed(600), "first round not done in 10 min"
     first_round = time.perf_counter() - start
     window = runtime.schedule_status().startup_window_seconds
-    print("first-round-done", flush=True)
+    print(json.dumps({"first_round_done": probed_accounts(runtime)}), flush=True)
     sys.stdin.readline()
     before = runtime.schedule_status()
     cpu0 = cpu_seconds()
@@ -140,8 +172,11 @@ def child(args: argparse.Namespace) -> None:
     series = sum(1 for line in raw.splitlines() if line and not line.startswith(b"#"))
     rss, peak = memory()
     runtime.stop()
+    if in_process:
+        in_process.close()
     rate = probes / args.steady
-    floor = bare_floor(args.vendor, runtime, max(rate, 5.0), 10.0)
+    floor = bare_floor(args.vendor, runtime, max(rate, 5.0), 10.0, WAKE_TICK_SECONDS)
+    floor_each = bare_floor(args.vendor, runtime, max(rate, 5.0), 10.0, 0.0)
     print(
         json.dumps(
             {
@@ -153,6 +188,7 @@ def child(args: argparse.Namespace) -> None:
                 "probes": probes,
                 "late": late,
                 "floor": floor,
+                "floor_each": floor_each,
                 "scrape_p50": statistics.median(scrapes),
                 "sent": statistics.median(sizes),
                 "raw": len(raw),
@@ -165,7 +201,9 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def run_size(accounts: int, shards: int, profile: str, args: argparse.Namespace) -> list[dict]:
+def run_size(
+    accounts: int, shards: int, profile: str, args: argparse.Namespace, network: str = "loopback"
+) -> list[dict]:
     vendor = start_fake_vendor(args.latency)
     procs = []
     try:
@@ -173,6 +211,7 @@ def run_size(accounts: int, shards: int, profile: str, args: argparse.Namespace)
             argv = [sys.executable, __file__, "--child", "--accounts", str(accounts)]
             argv += ["--shards", str(shards), "--index", str(index), "--vendor", vendor.url]
             argv += ["--profile", profile, "--steady", str(args.steady)]
+            argv += ["--latency", str(args.latency), "--network", network]
             procs.append(
                 subprocess.Popen(
                     argv,
@@ -182,16 +221,23 @@ def run_size(accounts: int, shards: int, profile: str, args: argparse.Namespace)
                     env={**os.environ, **key_env(accounts)},
                 )
             )
+        owners: Counter[str] = Counter()
         for proc in procs:
             assert proc.stdout is not None
             line = proc.stdout.readline().strip()
-            assert line == "first-round-done", f"a shard failed: {line!r}"
+            assert line.startswith("{"), f"a shard failed: {line!r}"
+            owners.update(json.loads(line)["first_round_done"])
         counts = vendor.requests()
-        identity = [counts.get((ACCOUNTS_PATH, account_id(i)), 0) for i in range(accounts)]
+        ids = [account_id(i) for i in range(accounts)]
+        reached = [counts.get((ACCOUNTS_PATH, a), 0) for a in ids]
         check = {
-            "once": sum(1 for n in identity if n == 1),
-            "twice_or_more": sum(1 for n in identity if n > 1),
-            "never": sum(1 for n in identity if n == 0),
+            # From the shards: which shard ran each account's identity probe.
+            "once": sum(1 for a in ids if owners[a] == 1),
+            "twice_or_more": sum(1 for a in ids if owners[a] > 1),
+            "never": sum(1 for a in ids if owners[a] == 0),
+            # From the fake vendor: the identity calls that arrived.
+            "reached_once": sum(1 for n in reached if n == 1),
+            "reached_more": sum(1 for n in reached if n > 1),
         }
         results = []
         for proc in procs:
@@ -231,11 +277,12 @@ def row(accounts: int, shards: int, profile: str, results: list[dict]) -> str:
         f"| {spread('rss', '.0f')} / {spread('peak', '.0f')} MiB "
         f"| {spread('cpu_per_probe', '.2f', 1000)} ms "
         f"({spread('cpu_per_second', '.0f', 1000)} ms/s) "
-        f"| {spread('floor', '.3f', 1000)} ms "
+        f"| {spread('floor', '.3f', 1000)} ms ({spread('floor_each', '.3f', 1000)} ms) "
         f"| {ratio:.1f}x | {late:.1%} "
         f"| {spread('sent', '.0f', 1 / 1024)} KiB ({spread('raw', '.0f', 1 / 1024)} KiB raw) "
         f"| {spread('scrape_p50', '.0f', 1000)} ms | {per_account:.0f} "
-        f"| {check['once']:,} once, {check['twice_or_more']} twice, {check['never']} never |"
+        f"| {check['once']:,} once, {check['twice_or_more']} twice, {check['never']} never "
+        f"({check['reached_once']:,} reached the vendor once, {check['reached_more']} more) |"
     )
 
 
@@ -252,6 +299,7 @@ def main() -> None:
         "--steady", type=float, default=60.0, help="seconds of steady running (>= 30: a round)"
     )
     parser.add_argument("--latency", type=float, default=0.1, help="the fake vendor's latency")
+    parser.add_argument("--network", default="loopback", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -264,18 +312,45 @@ def main() -> None:
     )
     print(
         "| accounts | shards | profile | targets per shard | first round (start-up window) "
-        "| RSS steady / peak | CPU per probe (process CPU) | bare client | ratio | late "
+        "| RSS steady / peak | CPU per probe (process CPU) "
+        "| bare client on the scheduler's tick (each request alone) | ratio | late "
         "| /metrics as sent | scrape p50, every target changed | series per account "
         "| identity calls across shards |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    at_1000 = None
     for size in [int(s) for s in args.sizes.split(",")]:
         shards = 4 if size >= 10_000 else 1
         profiles = ("compact", "full") if size == 1000 else ("compact",)
         for profile in profiles:
             results = run_size(size, shards, profile, args)
             print(row(size, shards, profile, results), flush=True)
+            if size == 1000 and profile == "compact":
+                at_1000 = results[0]
+    if at_1000 is not None:
+        print_breakdown(at_1000, run_size(1000, 1, "compact", args, "in-process")[0])
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+
+
+def print_breakdown(loopback: dict, in_process: dict) -> None:
+    """Where a probe's CPU goes at 1,000 accounts: the exporter, the same with the network
+    replaced by in-process answers (no sockets, httpcore or h11), and the bare client."""
+    full, local = loopback["cpu_per_probe"] * 1000, in_process["cpu_per_probe"] * 1000
+    print("\n| CPU per probe, 1,000 accounts, compact | ms |\n|---|---|")
+    print(f"| the exporter against the fake vendor on loopback | {full:.2f} |")
+    print(
+        "| the exporter with in-process answers after the same latency (httpx MockTransport: "
+        f"probes, scheduler, store, httpx's client layers) | {local:.2f} |"
+    )
+    print(f"| so the HTTP transport (httpcore, h11, sockets) | {full - local:.2f} |")
+    print(
+        "| a bare asyncio client, same GETs and pace, on the scheduler's tick "
+        f"| {loopback['floor'] * 1000:.2f} |"
+    )
+    print(
+        "| a bare asyncio client, each request sent on its own "
+        f"| {loopback['floor_each'] * 1000:.2f} |"
+    )
 
 
 if __name__ == "__main__":
