@@ -2,6 +2,8 @@
 samples, and formats a target again only when its state changed (when the store
 records it, not at scrape time)."""
 
+import gzip
+
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as parse_openmetrics,
@@ -20,6 +22,8 @@ from saas_exporter.probes.result import (
 )
 from saas_exporter.ratelimit_headers import RateLimitInfo
 from saas_exporter.state import ResultStore
+from saas_exporter.web import metrics as metrics_page
+from saas_exporter.web.metrics import MetricsRenderer
 
 T0 = 1_800_000_000.0
 
@@ -113,3 +117,16 @@ def test_same_openmetrics_as_the_library():
     assert b"# TYPE saas_probe_runs counter\n" in rendered
     assert b'saas_probe_runs_total{account="main",probe="api",vendor="clay"} 1.0\n' in rendered
     assert rendered.endswith(b"# EOF\n")
+
+
+def test_a_gzip_page_compressed_in_slices_is_the_plain_page(monkeypatch):
+    """The gzip body is compressed a slice at a time (never the page joined whole): with
+    the slice far smaller than the page, it still decompresses to the plain page."""
+    config, store = populated()
+    renderer = MetricsRenderer(config, store)
+    plain = renderer.render()
+    monkeypatch.setattr(metrics_page, "SLICE_BYTES", 64)  # many slices, parts split across
+    assert len(plain) > 20 * 64
+    assert gzip.decompress(renderer.render_gzip()) == plain
+    parts = [b"ab", b"c" * 70, b"d", b"e" * 200, b"f"]
+    assert [len(s) for s in metrics_page._slices(parts)] == [72, 201, 1]

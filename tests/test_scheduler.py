@@ -310,3 +310,69 @@ def test_a_scheduled_probe_that_starts_after_its_jitter_is_late():
     assert (scheduler.scheduled_runs, scheduler.late_runs) == (2, 1)
     asyncio.run(scheduler.run_target(PROF))  # an explicit run (probe_all_now) has no due
     assert (scheduler.scheduled_runs, scheduler.late_runs) == (2, 1)
+
+
+def test_one_task_keeps_the_schedule_and_a_target_added_later_runs_without_waiting():
+    """No task waits per target: with nothing due, run_forever is one task; a target
+    added by a reload wakes the schedule at once, though the next due run is far off."""
+    clock = FakeClock()
+    scheduler, _store, calls = make(ok(clock), clock)
+
+    async def go():
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run_forever(stop))
+        while len(calls) < 3:
+            await asyncio.sleep(0)
+        while scheduler._running:
+            await asyncio.sleep(0)
+        scheduler_tasks = sorted(
+            t.get_coro().__qualname__
+            for t in asyncio.all_tasks()
+            if t.get_coro().__qualname__.startswith("Scheduler.")
+        )
+        # The schedule and the watcher of the stop event; nothing per target.
+        assert scheduler_tasks == [
+            "Scheduler.run_forever",
+            "Scheduler.run_forever.<locals>.wake_on_stop",
+        ]
+        two = klaviyo_config(
+            "http://vendor.test",
+            None,
+            vendor={
+                "accounts": [
+                    {"name": "main", "api_key_env": KEY_ENV},
+                    {"name": "second", "api_key_env": KEY_ENV},
+                ]
+            },
+        )
+        scheduler.set_targets(targets_for(two), startup_spread=10.0)
+        while len(calls) < 4:
+            await asyncio.sleep(0)
+        stop.set()
+        await task
+        return calls[3:]
+
+    assert asyncio.run(asyncio.wait_for(go(), 10)) == [("klaviyo", "second", "accounts")]
+
+
+def test_a_target_run_early_is_not_run_again_at_its_old_time():
+    clock = FakeClock()
+    scheduler, _store, calls = make(ok(clock), clock)
+    asyncio.run(scheduler.run_target(PROF))  # as probe_all_now does: the due time moves
+    stale = [due for due, key in scheduler._heap if key == PROF]
+    assert len(stale) == 2 and scheduler.due[PROF] == max(stale)
+
+    async def go():
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run_forever(stop))
+        while len(calls) < 3:  # the two other targets' first runs
+            await asyncio.sleep(0)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(go(), 10))
+    assert sorted(calls) == sorted(
+        [PROF, ("klaviyo", "", "statuspage"), ("klaviyo", "main", "accounts")]
+    )

@@ -137,6 +137,11 @@ class IncrementalExposition:
 
     def render(self, fmt: Format = "text") -> bytes:
         """The vendor families; in OpenMetrics without the closing ``# EOF``."""
+        return b"".join(self.render_parts(fmt))
+
+    def render_parts(self, fmt: Format = "text") -> list[bytes]:
+        """``render`` in pieces, not joined: a gzip scrape compresses them as they come,
+        never holding the whole page (megabytes at 1,000 accounts) in one buffer."""
         with self._lock:
             states = self.store.states()
             if len(self._targets) > len(states):  # a reload removed targets
@@ -149,4 +154,4 @@ class IncrementalExposition:
             for name, column in zip(self._order, columns, strict=True):
                 out.append(headers[name])
                 out.extend(column)
-            return b"".join(out)
+            return out

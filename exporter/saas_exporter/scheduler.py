@@ -9,6 +9,10 @@ interval never ask for more than ``max_concurrency`` requests in flight. The sem
 caps requests in flight, as do the HTTP client's connection limits. A probe that starts
 later than its jitter after it was due (``late``) means the exporter is over capacity.
 
+One task keeps the schedule (a heap of due times, woken on a shared tick) and starts a
+task per probe run: no task waits per target, which at thousands of targets was
+megabytes of parked coroutines and a timer each.
+
 Scrapes never trigger probes: they read the store. A probe is a sample, so there is
 no retry loop inside one; a failure waits for the next interval (or Retry-After).
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import math
 import random
@@ -119,6 +124,13 @@ class Scheduler:
         )
         offsets = startup_offsets(list(self.targets), self.startup_window)
         self.due: dict[Key, float] = {key: start + offsets[key] for key in self.targets}
+        # (due, key) for every value ever given to self.due; an entry whose value is no
+        # longer the target's due time (run early, removed) is dropped when it comes up.
+        self._heap: list[tuple[float, Key]] = [(due, key) for key, due in self.due.items()]
+        heapq.heapify(self._heap)
+        self._wake: asyncio.Event | None = None
+        self._next_wake = math.inf
+        self._running: dict[Key, asyncio.Task] = {}
         # Scheduled probes run, and those that started later than their jitter.
         self.scheduled_runs = 0
         self.late_runs = 0
@@ -136,8 +148,6 @@ class Scheduler:
             )
         self.not_before: dict[Key, float] = {key: 0.0 for key in self.targets}
         self.keys = keys
-        self._stop: asyncio.Event | None = None
-        self._loops: dict[Key, asyncio.Task] = {}
 
     def set_targets(self, targets: Iterable[ProbeTarget], startup_spread: float) -> None:
         """A reload (call on the scheduler's loop): kept targets keep their schedule, so a
@@ -145,19 +155,23 @@ class Scheduler:
         at start-up; removed ones stop."""
         new = {t.key: t for t in targets}
         for key in set(self.targets) - set(new):
-            loop = self._loops.pop(key, None)
-            if loop is not None:
-                loop.cancel()
+            running = self._running.pop(key, None)
+            if running is not None:
+                running.cancel()
             del self.due[key], self.not_before[key]
         added = [key for key in new if key not in self.targets]
         self.targets = new
         start = self.clock()
         window = startup_window([new[k] for k in added], self.max_concurrency, startup_spread)
         for key, offset in startup_offsets(added, window).items():
-            self.due[key] = start + offset
             self.not_before[key] = 0.0
-            if self._stop is not None:
-                self._start_loop(key)
+            self._set_due(key, start + offset)
+
+    def _set_due(self, key: Key, when: float) -> None:
+        self.due[key] = when
+        heapq.heappush(self._heap, (when, key))
+        if self._wake is not None and when < self._next_wake:
+            self._wake.set()  # earlier than the schedule's sleep: it recomputes
 
     async def run_target(self, key: Key, due: float | None = None) -> ProbeResult | None:
         """Run one target if it may run now; returns the result, None when skipped.
@@ -168,8 +182,8 @@ class Scheduler:
         now = self.clock()
         if now < self.not_before[key]:
             self.store.record_skip(key)
-            self.due[key] = min(
-                self.not_before[key], next_due(now, target.interval_seconds, self.rng)
+            self._set_due(
+                key, min(self.not_before[key], next_due(now, target.interval_seconds, self.rng))
             )
             return None
         async with self.semaphore:
@@ -181,7 +195,7 @@ class Scheduler:
         self.store.record(key, result)
         if result.failure_reason == "throttled" and result.retry_after_seconds is not None:
             self.not_before[key] = result.finished_at + backoff_seconds(result.retry_after_seconds)
-        self.due[key] = next_due(result.finished_at, target.interval_seconds, self.rng)
+        self._set_due(key, next_due(result.finished_at, target.interval_seconds, self.rng))
         if not result.success:
             log.info(
                 "probe failed",
@@ -223,38 +237,65 @@ class Scheduler:
         """Probe every target now (start-up, tests, preflight)."""
         await asyncio.gather(*(self.run_target(key) for key in self.targets))
 
-    async def _target_loop(self, key: Key, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            due = self.due[key]
-            # Woken on a shared tick: targets due within one tick run in one pass of the
-            # event loop, not one wake-up (and epoll call) each.
-            delay = math.ceil(due / WAKE_TICK_SECONDS) * WAKE_TICK_SECONDS - self.clock()
-            if delay > 0:
-                # asyncio.timeout, not wait_for: no task per wait (thousands of targets).
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await stop.wait()
-                if stop.is_set():
-                    return
-            try:
-                await self.run_target(key, due)
-            except Exception as err:  # a bug outside the prober must not stop the others
-                log.exception("probe run crashed", extra={"fields": {"target": "/".join(key)}})
-                now = self.clock()
-                with contextlib.suppress(Exception):
-                    self.store.record(key, crash_result(err, 0.0, now))
-                self.due[key] = now + self.targets[key].interval_seconds
+    async def _run_scheduled(self, key: Key, due: float) -> None:
+        try:
+            await self.run_target(key, due)
+        except Exception as err:  # a bug outside the prober must not stop the others
+            log.exception("probe run crashed", extra={"fields": {"target": "/".join(key)}})
+            now = self.clock()
+            with contextlib.suppress(Exception):
+                self.store.record(key, crash_result(err, 0.0, now))
+            if key in self.targets:
+                self._set_due(key, now + self.targets[key].interval_seconds)
+        finally:
+            if self._running.get(key) is asyncio.current_task():
+                del self._running[key]
 
-    def _start_loop(self, key: Key) -> None:
-        assert self._stop is not None
-        self._loops[key] = asyncio.create_task(self._target_loop(key, self._stop))
+    async def _wait(self, delay: float | None) -> None:
+        """Until ``delay`` passes (None: no limit) or the wake event is set (an earlier
+        due time, stop)."""
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            # asyncio.timeout, not wait_for: no task per wait.
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        self._stop = stop
-        for key in self.targets:
-            self._start_loop(key)
-        await stop.wait()
-        await asyncio.gather(*self._loops.values(), return_exceptions=True)
+        self._wake = wake = asyncio.Event()
+
+        async def wake_on_stop() -> None:
+            await stop.wait()
+            wake.set()
+
+        watcher = asyncio.create_task(wake_on_stop())
+        heap = self._heap
+        try:
+            while not stop.is_set():
+                wake.clear()
+                if not heap:
+                    self._next_wake = math.inf
+                    await self._wait(None)
+                    continue
+                # Woken on a shared tick: targets due within one tick start in one pass
+                # of the event loop, not one wake-up (and epoll call) each.
+                head = heap[0][0]
+                tick = max(head, math.ceil(head / WAKE_TICK_SECONDS) * WAKE_TICK_SECONDS)
+                delay = tick - self.clock()
+                if delay > 0:
+                    self._next_wake = tick
+                    await self._wait(delay)
+                    if wake.is_set():
+                        continue  # something is due earlier, or stop: look again
+                self._next_wake = math.inf
+                while heap and heap[0][0] <= tick:
+                    due, key = heapq.heappop(heap)
+                    if self.due.get(key) != due or key in self._running:
+                        continue  # superseded (run early, removed) or still running
+                    self._running[key] = asyncio.create_task(self._run_scheduled(key, due))
+        finally:
+            watcher.cancel()
+            self._wake = None
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
 
 
 def make_run_probe(clients: ProbeClients) -> RunProbe:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from isal import isal_zlib
@@ -49,6 +49,25 @@ class Negotiated:
     fmt: Format
     content_type: str
     gzip: bool
+
+
+# What the page is compressed in: large enough that the compressor's per-call cost
+# vanishes, small enough not to matter in memory.
+SLICE_BYTES = 256 * 1024
+
+
+def _slices(parts: list[bytes]) -> Iterator[bytes]:
+    """The parts joined into slices of about SLICE_BYTES, in order."""
+    batch: list[bytes] = []
+    size = 0
+    for part in parts:
+        batch.append(part)
+        size += len(part)
+        if size >= SLICE_BYTES:
+            yield b"".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 def negotiate(accept: str, accept_encoding: str) -> Negotiated:
@@ -162,12 +181,19 @@ class MetricsRenderer:
     def _gzip(self, fmt: Format, version: int, live: bytes) -> bytes:
         cached = self._compressed.get(fmt)
         if cached is None or cached[0] != version:
-            # Not kept after compressing (a gzip scraper never needs the plain text).
+            # Not kept after compressing (a gzip scraper never needs the plain text), and
+            # compressed a slice at a time, never joined whole.
             plain = self._cached.get(fmt)
-            vendor = plain[1] if plain and plain[0] == version else self.exposition.render(fmt)
+            parts = (
+                [plain[1]] if plain and plain[0] == version else self.exposition.render_parts(fmt)
+            )
             deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
-            prefix = deflate.compress(vendor) + deflate.flush(isal_zlib.Z_SYNC_FLUSH)
-            cached = (version, prefix, isal_zlib.crc32(vendor), len(vendor))
+            compressed, crc, length = [], 0, 0
+            for piece in _slices(parts):
+                compressed.append(deflate.compress(piece))
+                crc, length = isal_zlib.crc32(piece, crc), length + len(piece)
+            compressed.append(deflate.flush(isal_zlib.Z_SYNC_FLUSH))
+            cached = (version, b"".join(compressed), crc, length)
             self._compressed[fmt] = cached
         _, prefix, crc, length = cached
         deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
