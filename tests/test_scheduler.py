@@ -177,15 +177,21 @@ def test_a_hung_probe_is_cut_at_the_hard_deadline():
     assert store.get(PROF).failures["timeout"] == 1
 
 
+async def start_until(scheduler, calls, count):
+    """run_forever started; returns (its stop event, its task) once ``count`` probes ran."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.run_forever(stop))
+    while len(calls) < count:
+        await asyncio.sleep(0)
+    return stop, task
+
+
 def test_run_forever_stops_on_the_event():
     clock = FakeClock()
     scheduler, _store, calls = make(ok(clock), clock)
 
     async def go():
-        stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run_forever(stop))
-        while len(calls) < 3:
-            await asyncio.sleep(0)
+        stop, task = await start_until(scheduler, calls, 3)
         stop.set()
         await task
 
@@ -319,10 +325,7 @@ def test_one_task_keeps_the_schedule_and_a_target_added_later_runs_without_waiti
     scheduler, _store, calls = make(ok(clock), clock)
 
     async def go():
-        stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run_forever(stop))
-        while len(calls) < 3:
-            await asyncio.sleep(0)
+        stop, task = await start_until(scheduler, calls, 3)
         while scheduler._running:
             await asyncio.sleep(0)
         scheduler_tasks = sorted(
@@ -363,10 +366,7 @@ def test_a_target_run_early_is_not_run_again_at_its_old_time():
     assert len(stale) == 2 and scheduler.due[PROF] == max(stale)
 
     async def go():
-        stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run_forever(stop))
-        while len(calls) < 3:  # the two other targets' first runs
-            await asyncio.sleep(0)
+        stop, task = await start_until(scheduler, calls, 3)  # with the two others' first runs
         for _ in range(50):
             await asyncio.sleep(0)
         stop.set()
