@@ -235,3 +235,30 @@ def test_requests_started_together_each_get_a_connection_once(monkeypatch):
     assert statuses == [200] * 10
     assert opened == 2
     assert len(assigned) == 10
+
+
+def test_a_probe_client_neither_keeps_nor_sends_cookies():
+    async def go():
+        seen = []
+
+        async def serve(reader, writer):
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                seen.append(b"cookie:" in head.lower())
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nset-cookie: session=abc; Path=/\r\n"
+                    b"content-length: 2\r\n\r\n{}"
+                )
+                await writer.drain()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = make_client(1)
+        try:
+            for _ in range(2):
+                assert (await client.get(f"http://127.0.0.1:{port}/")).status_code == 200
+            return seen, len(client.cookies.jar)
+        finally:
+            await client.aclose()
+            server.close()
+
+    assert asyncio.run(go()) == ([False, False], 0)
