@@ -39,6 +39,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from saas_tools.scale.bare_client import BareClient
@@ -53,7 +54,7 @@ from saas_tools.scale.in_process import InProcessVendor
 
 from saas_exporter.config import load_config_data
 from saas_exporter.memory import limit_malloc_arenas
-from saas_exporter.probes.klaviyo import request_headers
+from saas_exporter.probes.klaviyo import PROFILES_PARAMS, endpoint_url, request_headers
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.scheduler import WAKE_TICK_SECONDS
 from saas_exporter.sharding import Shard
@@ -98,9 +99,9 @@ def bare_floor(
         start_cpu, start = cpu_seconds(), time.perf_counter()
         for i in range(count):
             target = targets[i % len(targets)]
-            path = (
-                ACCOUNTS_PATH if target.probe == "accounts" else "/api/profiles/?page%5Bsize%5D=1"
-            )
+            path = urlsplit(endpoint_url(target)).path
+            if target.probe == "profiles":
+                path += "?" + urlencode(PROFILES_PARAMS)
             offset = i / rate
             if tick:
                 offset = math.ceil(offset / tick) * tick

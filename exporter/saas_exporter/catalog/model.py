@@ -40,6 +40,11 @@ class ProbeSpec:
     reasons: tuple[str, ...]
     per_account: bool = True
 
+    @property
+    def path(self) -> str:
+        """The request's path ("GET /api/profiles/" -> "/api/profiles/")."""
+        return self.request.partition(" ")[2]
+
 
 @dataclass(frozen=True)
 class Cause:

@@ -25,6 +25,15 @@ def request_headers(target: ProbeTarget) -> dict[str, str]:
     return headers
 
 
+# One profile is enough to read the rate-limit headers.
+PROFILES_PARAMS = {"page[size]": "1"}
+
+
+def endpoint_url(target: ProbeTarget) -> str:
+    """The probe's endpoint, from the catalog's request."""
+    return target.vendor.api_url + target.vendor.kind_spec.probes[target.probe].path
+
+
 def parse_account(body: Any, max_label_length: int = DEFAULT_MAX_LABEL_LENGTH) -> AccountIdentity:
     """The one account a private key belongs to; ValueError names the bad field."""
     if not isinstance(body, dict):
@@ -56,7 +65,7 @@ def _kind(value: Any) -> str:
 async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     result, response = await fetch_200(
         client,
-        f"{target.vendor.api_url}/api/accounts/",
+        endpoint_url(target),
         request_headers(target),
         target.vendor.timeout_seconds,
         # Klaviyo documents an invalid or missing key as a 400 too, on this endpoint.
@@ -83,10 +92,10 @@ async def probe_accounts(target: ProbeTarget, client: httpx.AsyncClient) -> Prob
 async def probe_profiles(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     result, response = await fetch_200(
         client,
-        f"{target.vendor.api_url}/api/profiles/",
+        endpoint_url(target),
         request_headers(target),
         target.vendor.timeout_seconds,
-        params={"page[size]": "1"},
+        params=PROFILES_PARAMS,
         limits=target.vendor.limits,
     )
     if response is None:
