@@ -286,7 +286,6 @@ class Scheduler:
                     await self._wait(delay)
                     if wake.is_set():
                         continue  # something is due earlier, or stop: look again
-                self._next_wake = math.inf
                 while heap and heap[0][0] <= tick:
                     due, key = heapq.heappop(heap)
                     if self.due.get(key) != due or key in self._running:
