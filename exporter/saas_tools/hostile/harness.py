@@ -4,9 +4,6 @@ from them. Shared by the fault-injection tests and ``python -m saas_tools.soak``
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -16,17 +13,12 @@ import httpx
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from ..stack.processes import free_port, start_process
 from .modes import API_PATH
 from .vendor import HostileVendor
 
 KEY_ENV = "SAAS_HOSTILE_KEY"
 KEY = "acme-hostile-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _vendor(name: str, url: str, interval: str, timeout: str, accounts: int) -> dict:
@@ -91,38 +83,19 @@ def probe_states(metrics: str) -> dict[tuple[str, str, str], ProbeState]:
 
 
 class ExporterProcess:
+    """The exporter on a free loopback port, started and stopped as the test stack does
+    (``saas_tools.stack.processes``), with what the hostile tests read off it."""
+
     def __init__(self, config: dict, workdir: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config_path = workdir / "hostile-config.yml"
         config_path.write_text(yaml.safe_dump(config))
-        self.log = workdir / "exporter.log"
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "saas_exporter",
-                f"--config.file={config_path}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-            env={**os.environ, KEY_ENV: KEY},
-        )
-        self._wait_ready(30)
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the exporter exited: {self.log_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the exporter was not ready in {timeout:g}s: {self.log_text()[-2000:]}")
+        argv = [sys.executable, "-m", "saas_exporter", f"--config.file={config_path}"]
+        argv.append(f"--web.listen-address=127.0.0.1:{self.port}")
+        self.server = start_process("exporter", argv, self.url, workdir, env={KEY_ENV: KEY})
+        self.proc = self.server.process
+        self.log = self.server.log_path
 
     def _status_kib(self, field: str) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -151,16 +124,10 @@ class ExporterProcess:
         return response.status_code, time.perf_counter() - start, response.text
 
     def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.server.log_text()
 
     def tracebacks(self) -> int:
         return self.log_text().count("Traceback (most recent call last)")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.server.stop()
