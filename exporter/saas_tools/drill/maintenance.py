@@ -135,15 +135,11 @@ def run_maintenance_scenario(drill: Drill, scenario: Scenario) -> ScenarioResult
     for fault in scenario.then:
         drill.break_fault(fault)
 
-    def firing() -> list[Notification] | None:
-        found = [n for n in drill.notifications(revoked_at) if n.status == "firing"]
-        return found if want <= {n.key for n in found} else None
+    def describe() -> str:
+        return f"want {sorted(want)}; {drill.state(fault_at)}"
 
-    firing_notes = poll(
-        firing,
-        deadline,
-        f"{scenario.name} notifications",
-        describe=lambda: f"want {sorted(want)}; {drill.state(fault_at)}",
+    firing_notes = drill.wait_for_notifications(
+        "firing", revoked_at, want, deadline, f"{scenario.name} notifications", describe
     )
     problems = drill.check_texts(firing_notes)
 
@@ -153,15 +149,8 @@ def run_maintenance_scenario(drill: Drill, scenario: Scenario) -> ScenarioResult
     for fault in scenario.all_faults:
         drill.simulator.set_scenario(fault.vendor, "healthy")
 
-    def resolved() -> list[Notification] | None:
-        found = [n for n in drill.notifications(recover_at) if n.status == "resolved"]
-        return found if want <= {n.key for n in found} else None
-
-    resolved_notes = poll(
-        resolved,
-        deadline,
-        f"{scenario.name} to resolve",
-        describe=lambda: f"want {sorted(want)}; {drill.state(fault_at)}",
+    resolved_notes = drill.wait_for_notifications(
+        "resolved", recover_at, want, deadline, f"{scenario.name} to resolve", describe
     )
     announce(drill, scenario, cancelled=True)
     expired = _synced(drill, scenario, "expire")

@@ -190,6 +190,23 @@ class Drill:
     def notifications(self, since: float) -> list[Notification]:
         return [parse(d) for d in self.capture.deliveries(since)]
 
+    def wait_for_notifications(
+        self,
+        status: str,
+        since: float,
+        want: set[Key],
+        deadline: float,
+        what: str,
+        describe: Callable[[], str],
+    ) -> list[Notification]:
+        """The ``status`` notifications since ``since``, once they cover ``want``."""
+
+        def covered() -> list[Notification] | None:
+            found = [n for n in self.notifications(since) if n.status == status]
+            return found if want <= {n.key for n in found} else None
+
+        return poll(covered, deadline, what, describe=describe)
+
     def _settled(self) -> bool:
         """Every notification that fired has been followed by its resolution."""
         open_: dict[tuple[str, str, str, str], bool] = {}
@@ -262,13 +279,6 @@ class Drill:
         # The moment each stage's faults were applied; stage 0's is the scenario's start.
         broken_at: list[float] = []
 
-        def firing(keys_wanted: set[Key]) -> Callable[[], list[Notification] | None]:
-            def check() -> list[Notification] | None:
-                found = [n for n in self.notifications(broken_at[0]) if n.status == "firing"]
-                return found if keys_wanted <= {n.key for n in found} else None
-
-            return check
-
         def describe() -> str:
             return f"want {sorted(want)}; {self.state(broken_at[0])}"
 
@@ -279,19 +289,18 @@ class Drill:
             # Until the last stage, wait for this stage's vendors' notifications only.
             stage_want = {k for k in want if scenario.stage_of(k[0]) <= stage}
             what = f"{scenario.name} notifications" + (f" (stage {stage + 1})" if stage else "")
-            firing_notes = poll(firing(stage_want), deadline, what, describe=describe)
+            firing_notes = self.wait_for_notifications(
+                "firing", broken_at[0], stage_want, deadline, what, describe
+            )
         fault_at = broken_at[0]
         problems = self.check_texts(firing_notes)
 
         recover_at = time.time()
         self.heal(scenario)
 
-        def resolved() -> list[Notification] | None:
-            found = [n for n in self.notifications(recover_at) if n.status == "resolved"]
-            keys = {n.key for n in found}
-            return found if want <= keys else None
-
-        resolved_notes = poll(resolved, deadline, f"{scenario.name} to resolve", describe=describe)
+        resolved_notes = self.wait_for_notifications(
+            "resolved", recover_at, want, deadline, f"{scenario.name} to resolve", describe
+        )
         self.quiet()
         everything = self.notifications(fault_at)
         result.firing = [n for n in everything if n.status == "firing"]
