@@ -107,6 +107,20 @@ def klaviyo_config(
 CLAY_TEST_KEY = "clay_test_a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
+def klaviyo_fleet(accounts: int, api_url: str, **vendor: Any) -> list[ProbeTarget]:
+    """The targets of one Klaviyo vendor with ``accounts`` accounts (keys K<i>), with
+    ``vendor`` added to its config entry (status page, intervals)."""
+    env = {f"K{i}": f"pk_test_{i:032d}" for i in range(accounts)}
+    entry = {
+        "name": "klaviyo",
+        "kind": "klaviyo",
+        "api_url": api_url,
+        "accounts": [{"name": f"a{i}", "api_key_env": f"K{i}"} for i in range(accounts)],
+        **vendor,
+    }
+    return targets_for(load_config_data({"vendors": [entry]}, env))
+
+
 def api_vendor_config(
     kind: str,
     api_url: str,

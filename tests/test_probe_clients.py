@@ -9,8 +9,7 @@ from types import SimpleNamespace
 
 import httpcore
 
-from saas_exporter.config import load_config_data
-from saas_exporter.probes import pool_assignment, targets_for
+from saas_exporter.probes import pool_assignment
 from saas_exporter.probes.asyncio_backend import AsyncioBackend
 from saas_exporter.probes.clients import (
     POOL_CONNECTIONS,
@@ -18,23 +17,16 @@ from saas_exporter.probes.clients import (
     connections_needed,
     make_client,
 )
+from tests.conftest import klaviyo_fleet
 
 
-def fleet(accounts: int, profiles_interval: str = "30s"):
-    env = {f"K{i}": f"pk_test_{i:032d}" for i in range(accounts)}
-    data = {
-        "vendors": [
-            {
-                "name": "klaviyo",
-                "kind": "klaviyo",
-                "api_url": "https://a.example.com",
-                "statuspage_url": "https://status.example.com",
-                "intervals": {"profiles": profiles_interval},
-                "accounts": [{"name": f"a{i}", "api_key_env": f"K{i}"} for i in range(accounts)],
-            }
-        ]
-    }
-    return targets_for(load_config_data(data, env))
+def fleet(accounts: int):
+    return klaviyo_fleet(
+        accounts,
+        "https://a.example.com",
+        statuspage_url="https://status.example.com",
+        intervals={"profiles": "30s"},
+    )
 
 
 def test_connections_follow_the_request_rate_per_origin():

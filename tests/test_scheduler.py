@@ -10,7 +10,7 @@ from saas_exporter.config import load_config_data
 from saas_exporter.probes import ProbeResult, targets_for
 from saas_exporter.scheduler import Scheduler, next_due, startup_offsets, startup_window
 from saas_exporter.state import ResultStore
-from tests.conftest import KEY_ENV, klaviyo_config
+from tests.conftest import KEY_ENV, klaviyo_config, klaviyo_fleet
 
 PROF = ("klaviyo", "main", "profiles")
 
@@ -281,18 +281,7 @@ def test_a_reload_keeps_kept_targets_schedules_and_staggers_added_ones():
 
 
 def fleet_targets(accounts: int):
-    env = {f"K{i}": f"pk_sim_A{i:05d}" for i in range(accounts)}
-    data = {
-        "vendors": [
-            {
-                "name": "klaviyo",
-                "kind": "klaviyo",
-                "api_url": "http://vendor.test",
-                "accounts": [{"name": f"a{i}", "api_key_env": f"K{i}"} for i in range(accounts)],
-            }
-        ]
-    }
-    return targets_for(load_config_data(data, env))
+    return klaviyo_fleet(accounts, "http://vendor.test")
 
 
 def test_the_startup_window_grows_with_the_targets_to_fit_the_capacity():
