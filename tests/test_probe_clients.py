@@ -1,6 +1,7 @@
 """The probes' HTTP clients: pools per origin sized to the work, small pools, a target
-always on the same pool, the asyncio network backend and the corrected pool pass in every
-pool (proxies too)."""
+always on the same pool; direct origins on the HTTP/1.1 transport, and the asyncio network
+backend and the corrected pool pass in every httpcore pool httpx builds (proxies, origins
+NO_PROXY exempts)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from types import SimpleNamespace
 
 import httpcore
+import httpx
 
 from saas_exporter.probes import pool_assignment
 from saas_exporter.probes.asyncio_backend import AsyncioBackend
@@ -17,6 +19,7 @@ from saas_exporter.probes.clients import (
     connections_needed,
     make_client,
 )
+from saas_exporter.probes.http11_transport import Http11Transport
 from tests.conftest import klaviyo_fleet
 
 
@@ -58,14 +61,36 @@ def test_an_origin_is_split_into_small_pools_and_a_target_keeps_its_pool():
     asyncio.run(go())
 
 
+def httpcore_transports(client):
+    return [t for t in [client._transport, *client._mounts.values()] if hasattr(t, "_pool")]
+
+
+def test_direct_origins_use_the_http11_transport_and_proxies_stay_httpx_own(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+
+    async def go():
+        client = make_client(2)
+        try:
+            pick = client._transport_for_url
+            assert isinstance(pick(httpx.URL("http://a.example.com/")), Http11Transport)
+            proxied = pick(httpx.URL("https://a.example.com/"))
+            assert proxied._pool._proxy_url.port == 3128
+            assert pick(httpx.URL("https://internal.example/")) is client._transport
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+
+
 def test_every_pool_speaks_through_the_asyncio_backend_proxies_included(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
 
     async def go():
         client = make_client(2)
         try:
-            transports = [client._transport, *client._mounts.values()]
-            assert len(transports) >= 2  # the proxy mount exists
+            transports = httpcore_transports(client)
+            assert len(transports) == 2  # the default and the proxy mount
             for transport in transports:
                 assert isinstance(transport._pool._network_backend, AsyncioBackend)
         finally:
@@ -80,7 +105,9 @@ def test_every_pool_hands_out_connections_with_the_corrected_pass(monkeypatch):
     async def go():
         client = make_client(2)
         try:
-            for transport in [client._transport, *client._mounts.values()]:
+            transports = httpcore_transports(client)
+            assert len(transports) == 2
+            for transport in transports:
                 pass_ = transport._pool._assign_requests_to_connections
                 assert pass_.__func__ is pool_assignment.assign_requests_to_connections
         finally:
@@ -213,7 +240,8 @@ def test_requests_started_together_each_get_a_connection_once(monkeypatch):
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        client = make_client(2)
+        # httpx's default transport of a probe client (an origin NO_PROXY exempts).
+        client = httpx.AsyncClient(transport=make_client(2)._transport)
         try:
             responses = await asyncio.gather(
                 *(client.get(f"http://127.0.0.1:{port}/{i}") for i in range(10))

@@ -1,4 +1,6 @@
-"""An httpcore network backend on plain asyncio streams, for the probes' httpx client.
+"""An httpcore network backend on plain asyncio streams, for the httpcore pools a probe
+client still has: httpx's proxy transports and its default transport (origins NO_PROXY
+exempts from a proxy). Direct origins use ``http11_transport``.
 
 Why: httpcore's default backend goes through anyio, and on every request the connection
 pool asks each pooled connection whether it expired, which anyio answers by building a

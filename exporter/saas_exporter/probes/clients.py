@@ -1,9 +1,9 @@
 """The probes' HTTP clients: httpx, with connection pools per vendor origin sized to
 the requests that origin gets, each pool small.
 
-Why: httpcore's pool scans its connections several times over on every request (the
-scan is quadratic in the pool's size), so one shared pool of 32 connections cost about
-2.6x the CPU per request of a pool of 8 (issue 15's profile), and more again under load.
+Why: httpcore's pool (still used through a proxy) scans its connections several times
+over on every request (quadratic in the pool's size), so one shared pool of 32
+connections cost about 2.6x the CPU per request of a pool of 8 (issue 15's profile).
 So an origin gets the connections its work needs, by Little's law (requests per second
 times ``EXPECTED_LATENCY_SECONDS``, doubled for bursts, between ``MIN_CONNECTIONS`` and
 ``global.max_concurrency``), split into pools of at most ``POOL_CONNECTIONS``; each
@@ -11,9 +11,11 @@ target always uses the same pool (a stable hash of its key), so its connection s
 warm. A request that finds its pool busy waits for a connection within its timeout; the
 scheduler's semaphore caps requests in flight overall.
 
-All clients share one TLS context (loading the CA bundle takes ~35 ms each), honour
-HTTPS_PROXY/NO_PROXY, speak through the asyncio network backend (``asyncio_backend``)
-and hand requests to connections with the corrected pool pass (``pool_assignment``).
+All clients share one TLS context (loading the CA bundle takes ~35 ms each) and honour
+HTTPS_PROXY/NO_PROXY. A direct origin's requests go through the probes' own HTTP/1.1
+transport (``http11_transport``); httpx's own transports, for a proxy or an origin
+NO_PROXY exempts, speak through the asyncio network backend (``asyncio_backend``) and
+hand requests to connections with the corrected pool pass (``pool_assignment``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import httpx
 
 from . import pool_assignment
 from .asyncio_backend import use_asyncio_backend
+from .body import CLIENT_MAX_HEADER_BYTES
+from .http11_transport import Http11Transport
 from .target import ProbeTarget
 
 # What a vendor API call takes, on the Internet: the pools' Little's-law latency.
@@ -85,12 +89,20 @@ def make_client(connections: int, ssl_context=None) -> httpx.AsyncClient:
         max_keepalive_connections=connections,
         keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
     )
-    verify = ssl_context if ssl_context is not None else True
-    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect.
-    client = httpx.AsyncClient(limits=limits, trust_env=True, verify=verify)
+    if ssl_context is None:
+        ssl_context = httpx.create_ssl_context(trust_env=True)
+    direct = Http11Transport(
+        connections, KEEPALIVE_EXPIRY_SECONDS, ssl_context, CLIENT_MAX_HEADER_BYTES
+    )
+    # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as operators expect: httpx mounts
+    # its own transport for each proxy from the environment, more specific than
+    # "all://"; a host NO_PROXY exempts goes to httpx's default transport.
+    client = httpx.AsyncClient(
+        limits=limits, trust_env=True, verify=ssl_context, mounts={"all://": direct}
+    )
     client._cookies = NoCookieStore()  # the public setter would copy it into a Cookies
-    # The default transport and each proxy mount: httpx builds them from the
-    # environment, so they are reached after construction.
+    # httpx's own transports (default and proxies) are built from the environment, so
+    # they are reached after construction.
     for transport in [client._transport, *client._mounts.values()]:
         pool = getattr(transport, "_pool", None)
         if pool is not None:
