@@ -186,6 +186,31 @@ def test_a_waiter_cancelled_as_it_is_woken_passes_the_connection_on():
     assert run(go()) == (True, 200, 1)
 
 
+def test_waiting_requests_are_served_first_come_first_served():
+    paths = []
+
+    async def record(head, writer):
+        paths.append(head.split(b" ")[1].decode())
+        await ok(head, writer)
+
+    async def go():
+        pool = transport(1)
+        async with Server(record) as server, httpx.AsyncClient(transport=pool) as client:
+            held = await streamed(client, f"{server.url}/a")
+            queued = [asyncio.create_task(client.get(f"{server.url}/{p}")) for p in "bc"]
+            while len(pool._waiters) < 2:
+                await asyncio.sleep(0)
+            # /d starts after /a is done, but its first step runs before /b resumes.
+            late = asyncio.create_task(client.get(f"{server.url}/d"))
+            await held.aread()
+            await held.aclose()  # hands the connection to /b
+            answers = await asyncio.gather(*queued, late)
+            return [a.status_code for a in answers], server.connections
+
+    assert run(go()) == ([200, 200, 200], 1)
+    assert paths == ["/a", "/b", "/c", "/d"]
+
+
 def test_a_refused_connection_is_a_connect_error():
     async def go():
         server = await asyncio.start_server(ok, "127.0.0.1", 0)

@@ -19,6 +19,7 @@ and httpcore's trace events for the steps a probe names its timeouts by.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections import deque
@@ -195,7 +196,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         self._max_header_bytes = max_header_bytes
         self._idle: dict[Origin, list[_Connection]] = {}
         self._open = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[tuple[Origin, asyncio.Future[_Connection | None]]] = deque()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -232,55 +233,76 @@ class Http11Transport(httpx.AsyncBaseTransport):
         )
 
     async def _acquire(self, origin: Origin, timeouts: dict, trace: Any) -> _Connection:
-        loop = asyncio.get_running_loop()
-        deadline = None
-        while True:
-            idle = self._idle.get(origin)
-            now = time.monotonic()
-            while idle:
-                conn = idle.pop()
-                if conn.reusable and now - conn.idle_since < self.keepalive_expiry:
-                    return conn
-                conn.close()
-                self._open -= 1
+        """A connection for ``origin``: an idle one, a new one while under the limit, or
+        (first come, first served) one a finished request hands over."""
+        if not self._waiters:
+            conn = self._take_idle(origin)
+            if conn is not None:
+                return conn
+            if self._open >= self.max_connections:
+                self._close_idle_elsewhere()
             if self._open < self.max_connections:
-                break
-            # All connections busy: wait for one to come back, within the pool timeout.
-            if self._idle_elsewhere():
-                continue
-            pool_timeout = timeouts.get("pool")
-            if deadline is None and pool_timeout is not None:
-                deadline = loop.time() + pool_timeout
-            waiter = loop.create_future()
-            self._waiters.append(waiter)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-            except BaseException as err:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_one()  # woken, but leaving: the freed slot goes on
-                else:
-                    self._waiters.remove(waiter)
-                if isinstance(err, TimeoutError):
-                    raise httpx.PoolTimeout("no connection free within the pool timeout") from None
-                raise
-        self._open += 1
-        try:
-            return await self._connect(origin, timeouts.get("connect"), trace)
-        except BaseException:
-            self._open -= 1
-            self._wake_one()
-            raise
+                self._open += 1
+                return await self._open_connection(origin, timeouts.get("connect"), trace)
+        handed = await self._wait_turn(origin, timeouts.get("pool"))
+        if handed is not None:
+            return handed
+        return await self._open_connection(origin, timeouts.get("connect"), trace)
 
-    def _idle_elsewhere(self) -> bool:
-        """At the limit with idle connections to other origins: close the oldest so
-        this origin can open one (a transport serves one origin in the exporter)."""
+    def _take_idle(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if conn.reusable and now - conn.idle_since < self.keepalive_expiry:
+                return conn
+            conn.close()
+            self._open -= 1
+        return None
+
+    def _close_idle_elsewhere(self) -> None:
+        """At the limit with connections idle to other origins: close one, so this origin
+        can open its own (in the exporter a transport serves one origin)."""
         for idle in self._idle.values():
             if idle:
                 idle.pop(0).close()
                 self._open -= 1
-                return True
-        return False
+                return
+
+    async def _wait_turn(self, origin: Origin, timeout: float | None) -> _Connection | None:
+        """Queue behind earlier requests: the result is a kept-alive connection handed
+        over, or None for a slot reserved to open one."""
+        turn: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
+        entry = (origin, turn)
+        self._waiters.append(entry)
+        try:
+            async with asyncio.timeout(timeout):
+                return await turn
+        except BaseException as err:
+            if turn.done() and not turn.cancelled():  # served, but leaving: pass it on
+                handed = turn.result()
+                if handed is None:
+                    self._open -= 1
+                    self._grant_slots()
+                else:
+                    self.release(handed, True)
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(entry)
+            if isinstance(err, TimeoutError):
+                raise httpx.PoolTimeout("no connection free within the pool timeout") from None
+            raise
+
+    async def _open_connection(
+        self, origin: Origin, timeout: float | None, trace: Any
+    ) -> _Connection:
+        """Connect in a slot already counted in ``_open``; a failure frees the slot."""
+        try:
+            return await self._connect(origin, timeout, trace)
+        except BaseException:
+            self._open -= 1
+            self._grant_slots()
+            raise
 
     async def _connect(self, origin: Origin, timeout: float | None, trace: Any) -> _Connection:
         scheme, host, port = origin
@@ -306,20 +328,32 @@ class Http11Transport(httpx.AsyncBaseTransport):
         return conn
 
     def release(self, conn: _Connection, reuse: bool) -> None:
-        if reuse and not self._closed:
-            conn.idle_since = time.monotonic()
-            self._idle.setdefault(conn.origin, []).append(conn)
-        else:
+        """A request is done with ``conn``: handed to the first request waiting (for its
+        origin), kept idle, or closed and its slot given to the next waiting."""
+        if not reuse or self._closed:
             conn.close()
             self._open -= 1
-        self._wake_one()
-
-    def _wake_one(self) -> None:
+            self._grant_slots()
+            return
+        conn.idle_since = time.monotonic()
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+            origin, turn = self._waiters.popleft()
+            if turn.done():
+                continue
+            if origin == conn.origin:
+                turn.set_result(conn)
+            else:  # a transport serving several origins: this slot opens theirs
+                conn.close()
+                turn.set_result(None)
+            return
+        self._idle.setdefault(conn.origin, []).append(conn)
+
+    def _grant_slots(self) -> None:
+        while self._waiters and self._open < self.max_connections:
+            _, turn = self._waiters.popleft()
+            if not turn.done():
+                self._open += 1
+                turn.set_result(None)
 
     async def aclose(self) -> None:
         self._closed = True
