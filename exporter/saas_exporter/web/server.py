@@ -58,6 +58,35 @@ def raise_open_files_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+class OnceASecondServer(uvicorn.Server):
+    """uvicorn's server, its housekeeping tick once a second instead of ten times.
+
+    Why: the tick only refreshes the Date header (once a second anyway) and looks at
+    ``should_exit``, but on a small VM every wake-up from idle costs about 0.2 ms of
+    CPU: ten a second were most of an idle exporter's CPU. ``request_exit`` wakes the
+    loop at once, so stopping is no slower."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _exit: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._exit = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0  # uvicorn refreshes its default headers when counter % 10 == 0
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._exit.wait()
+
+    def request_exit(self) -> None:
+        """From any thread."""
+        self.should_exit = True
+        loop, event = self._loop, self._exit
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(event.set)
+
+
 def guarded_protocol(
     limits: ConnectionLimits,
     allowed_sans: Callable[[], tuple[str, ...]],
@@ -171,7 +200,7 @@ class WebServer:
         )
         config.load()
         config.ssl = ssl_context  # the web config's context (min/max version, client CAs)
-        self.server = uvicorn.Server(config)
+        self.server = OnceASecondServer(config)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
 
     def _run(self) -> None:
@@ -182,7 +211,7 @@ class WebServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        self.server.request_exit()
         if self._thread.is_alive():
             self._thread.join(15)
         self.sock.close()
