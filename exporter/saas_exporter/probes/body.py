@@ -138,6 +138,11 @@ _READ_AS_IS = ("content-encoding", "content-length", "transfer-encoding")
 
 def decoded_response(response: httpx.Response, body: bytes) -> httpx.Response:
     """A plain response holding the decoded body (the codings already undone)."""
+    if "content-encoding" not in response.headers and "transfer-encoding" not in response.headers:
+        # Sent as is: the headers (content-length included) still describe the body.
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=body, request=response.request
+        )
     headers = [
         (name, value)
         for name, value in response.headers.raw
