@@ -130,3 +130,25 @@ def test_a_gzip_page_compressed_in_slices_is_the_plain_page(monkeypatch):
     assert gzip.decompress(renderer.render_gzip()) == plain
     parts = [b"ab", b"c" * 70, b"d", b"e" * 200, b"f"]
     assert [len(s) for s in metrics_page._slices(parts)] == [72, 201, 1]
+
+
+def test_a_target_rendered_after_each_result_matches_a_fresh_render():
+    """Each result (failing, failing differently, recovering) re-renders the target as
+    a fresh exposition of the same store would: reused failure lines never go stale."""
+    config, store = populated()
+    exposition = IncrementalExposition(config, store)
+    key = ("clay", "main", "api")
+    results = [
+        ProbeResult(False, 0.2, T0 + 60, 401, "auth", "401: bad key"),
+        ProbeResult(False, 0.2, T0 + 120, 401, "auth", "401: bad key"),
+        ProbeResult(True, 0.2, T0 + 180, 200),
+        ProbeResult(False, 0.2, T0 + 240, 500, "server_error", "500: oops"),
+    ]
+    for result in results:
+        store.record(key, result)
+        assert exposition.render() == IncrementalExposition(config, store).render()
+    last = exposition.render()
+    labels = 'account="main",probe="api",reason="{}",vendor="clay"'
+    assert f"saas_probe_failures_total{{{labels.format('auth')}}} 2.0\n".encode() in last
+    assert f"saas_probe_failing{{{labels.format('auth')}}} 0.0\n".encode() in last
+    assert f"saas_probe_failing{{{labels.format('server_error')}}} 1.0\n".encode() in last

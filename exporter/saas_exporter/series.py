@@ -22,7 +22,7 @@ formatting, escaped values; tests parse it back and compare).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -154,6 +154,10 @@ class TargetLines:
         self.window_head = f'saas_ratelimit_limit{{{head}{tail},window="'
         self.header_block = (f'{{account="{account}",header="', f'",probe="{probe}",{tail}}} ')
         self.account_block = (f'{{account="{account}",account_id="', f'vendor="{vendor}"}} ')
+        # The failure families change only when a probe fails, or fails differently:
+        # each kept with what it was rendered from (the bytes are the exposition's own).
+        self._failures: tuple[object, bytes] | None = None
+        self._failing: tuple[str | None, bytes] | None = None
 
     def render(self, state: TargetState) -> dict[str, bytes]:
         out: dict[str, list[str]] = {}
@@ -177,18 +181,6 @@ class TargetLines:
             lines.append(f"saas_probe_latency_seconds_count{labels}{_count(cumulative)}\n")
             lines.append(f"saas_probe_latency_seconds_sum{labels}{_g(state.latency_sum)}\n")
             out["saas_probe_latency_seconds"] = lines
-        failures = state.failures
-        before, after = self.reason_parts
-        out["saas_probe_failures"] = [
-            f'saas_probe_failures_total{before}"{r}"{after}{_count(failures.get(r, 0))}\n'
-            for r in self.reasons
-        ]
-        if last is not None:
-            failed = last.failure_reason
-            out["saas_probe_failing"] = [
-                f'saas_probe_failing{before}"{r}"{after}{"1.0" if failed == r else "0.0"}\n'
-                for r in self.reasons
-            ]
         self._probe_bookkeeping(state, out)
         self._ratelimit(state, out)
         identity = state.identity
@@ -201,7 +193,31 @@ class TargetLines:
                 f'saas_account_info{before}{escape(identity.account_id)}",'
                 f'test_account="{test}",{after}1.0\n'
             ]
-        return {name: "".join(lines).encode() for name, lines in out.items()}
+        rendered = {name: "".join(lines).encode() for name, lines in out.items()}
+        rendered["saas_probe_failures"] = self._failures_block(state.failures)
+        if last is not None:
+            rendered["saas_probe_failing"] = self._failing_block(last.failure_reason)
+        return rendered
+
+    def _failures_block(self, failures: Mapping[str, int]) -> bytes:
+        if self._failures is None or self._failures[0] is not failures:
+            before, after = self.reason_parts
+            block = "".join(
+                f'saas_probe_failures_total{before}"{r}"{after}{_count(failures.get(r, 0))}\n'
+                for r in self.reasons
+            )
+            self._failures = (failures, block.encode())
+        return self._failures[1]
+
+    def _failing_block(self, failed: str | None) -> bytes:
+        if self._failing is None or self._failing[0] != failed:
+            before, after = self.reason_parts
+            block = "".join(
+                f'saas_probe_failing{before}"{r}"{after}{"1.0" if failed == r else "0.0"}\n'
+                for r in self.reasons
+            )
+            self._failing = (failed, block.encode())
+        return self._failing[1]
 
     def _probe_bookkeeping(self, state: TargetState, out: dict[str, list[str]]) -> None:
         labels = self.labels

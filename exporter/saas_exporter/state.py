@@ -78,6 +78,8 @@ def _dropped(page: StatusPageSnapshot | None) -> int:
 
 
 def _bump(counts: MappingProxyType, keys: Iterable[str]) -> MappingProxyType:
+    if not keys:
+        return counts  # unchanged: the same mapping (the exposition reuses its lines)
     updated = dict(counts)
     for key in keys:
         updated[key] = updated.get(key, 0) + 1
