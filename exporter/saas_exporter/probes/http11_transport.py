@@ -142,18 +142,21 @@ class _Connection(asyncio.Protocol):
                 self.h11.receive_data(b"")  # h11 decides: a clean end, or cut short
 
     async def _wait(self, timeout: float | None) -> None:
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        # A timer that fails the waiter: lighter than asyncio.timeout's task cancelling.
+        expiry = None if timeout is None else loop.call_later(timeout, _expire, waiter, timeout)
         try:
-            if timeout is None:
-                await waiter
-            else:
-                async with asyncio.timeout(timeout):
-                    await waiter
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no data within {timeout:g}s") from None
+            await waiter
         finally:
             self._waiter = None
+            if expiry is not None:
+                expiry.cancel()
+
+
+def _expire(waiter: asyncio.Future[None], timeout: float) -> None:
+    if not waiter.done():
+        waiter.set_exception(httpx.ReadTimeout(f"no data within {timeout:g}s"))
 
 
 class _ResponseBody(httpx.AsyncByteStream):
