@@ -335,7 +335,7 @@ def main() -> None:
 
 def print_breakdown(loopback: dict, in_process: dict) -> None:
     """Where a probe's CPU goes at 1,000 accounts: the exporter, the same with the network
-    replaced by in-process answers (no sockets, httpcore or h11), and the bare client."""
+    replaced by in-process answers (no sockets, connection pool or h11), and the bare client."""
     full, local = loopback["cpu_per_probe"] * 1000, in_process["cpu_per_probe"] * 1000
     print("\n| CPU per probe, 1,000 accounts, compact | ms |\n|---|---|")
     print(f"| the exporter against the fake vendor on loopback | {full:.2f} |")
@@ -343,7 +343,7 @@ def print_breakdown(loopback: dict, in_process: dict) -> None:
         "| the exporter with in-process answers after the same latency (httpx MockTransport: "
         f"probes, scheduler, store, httpx's client layers) | {local:.2f} |"
     )
-    print(f"| so the HTTP transport (httpcore, h11, sockets) | {full - local:.2f} |")
+    print(f"| so the HTTP transport (connection pool, h11, sockets) | {full - local:.2f} |")
     print(
         "| a bare asyncio client, same GETs and pace, on the scheduler's tick "
         f"| {loopback['floor'] * 1000:.2f} |"

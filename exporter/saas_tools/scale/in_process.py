@@ -3,8 +3,9 @@
 The simulator's answers (the fast fake vendor's routes, bodies and headers), handed to
 httpx through its ``MockTransport`` after the same latency: the probes, the scheduler,
 the store and httpx's client layers all run as in the exporter, but no socket,
-connection pool (httpcore) or HTTP/1.1 parser (h11) does. The exporter's CPU per probe
-minus this one is what the HTTP client's transport costs. A yardstick, not a client.
+connection pool (the probes' HTTP/1.1 transport) or HTTP/1.1 parser (h11) does. The
+exporter's CPU per probe minus this one is what the transport costs. A yardstick, not a
+client.
 """
 
 from __future__ import annotations
