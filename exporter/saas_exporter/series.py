@@ -22,7 +22,7 @@ formatting, escaped values; tests parse it back and compare).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -194,30 +194,26 @@ class TargetLines:
                 f'test_account="{test}",{after}1.0\n'
             ]
         rendered = {name: "".join(lines).encode() for name, lines in out.items()}
-        rendered["saas_probe_failures"] = self._failures_block(state.failures)
+        failures = state.failures
+        if self._failures is None or self._failures[0] is not failures:
+            count = self._reason_lines(
+                "saas_probe_failures_total", lambda r: _count(failures.get(r, 0))
+            )
+            self._failures = (failures, count)
+        rendered["saas_probe_failures"] = self._failures[1]
         if last is not None:
-            rendered["saas_probe_failing"] = self._failing_block(last.failure_reason)
+            failed = last.failure_reason
+            if self._failing is None or self._failing[0] != failed:
+                flags = self._reason_lines(
+                    "saas_probe_failing", lambda r: "1.0" if r == failed else "0.0"
+                )
+                self._failing = (failed, flags)
+            rendered["saas_probe_failing"] = self._failing[1]
         return rendered
 
-    def _failures_block(self, failures: Mapping[str, int]) -> bytes:
-        if self._failures is None or self._failures[0] is not failures:
-            before, after = self.reason_parts
-            block = "".join(
-                f'saas_probe_failures_total{before}"{r}"{after}{_count(failures.get(r, 0))}\n'
-                for r in self.reasons
-            )
-            self._failures = (failures, block.encode())
-        return self._failures[1]
-
-    def _failing_block(self, failed: str | None) -> bytes:
-        if self._failing is None or self._failing[0] != failed:
-            before, after = self.reason_parts
-            block = "".join(
-                f'saas_probe_failing{before}"{r}"{after}{"1.0" if failed == r else "0.0"}\n'
-                for r in self.reasons
-            )
-            self._failing = (failed, block.encode())
-        return self._failing[1]
+    def _reason_lines(self, metric: str, value: Callable[[str], str]) -> bytes:
+        before, after = self.reason_parts
+        return "".join(f'{metric}{before}"{r}"{after}{value(r)}\n' for r in self.reasons).encode()
 
     def _probe_bookkeeping(self, state: TargetState, out: dict[str, list[str]]) -> None:
         labels = self.labels
