@@ -196,18 +196,18 @@ class TargetLines:
         rendered = {name: "".join(lines).encode() for name, lines in out.items()}
         failures = state.failures
         if self._failures is None or self._failures[0] is not failures:
-            count = self._reason_lines(
+            counted = self._reason_lines(
                 "saas_probe_failures_total", lambda r: _count(failures.get(r, 0))
             )
-            self._failures = (failures, count)
+            self._failures = (failures, counted)
         rendered["saas_probe_failures"] = self._failures[1]
         if last is not None:
             failed = last.failure_reason
             if self._failing is None or self._failing[0] != failed:
-                flags = self._reason_lines(
+                flagged = self._reason_lines(
                     "saas_probe_failing", lambda r: "1.0" if r == failed else "0.0"
                 )
-                self._failing = (failed, flags)
+                self._failing = (failed, flagged)
             rendered["saas_probe_failing"] = self._failing[1]
         return rendered
 
