@@ -12,7 +12,7 @@ from .model import KIB, MIB, ResponseLimits
 
 _UNITS = {"B": 1, "KiB": KIB, "MiB": MIB, "GiB": 1024 * MIB}
 _SIZE = re.compile(r"^([1-9][0-9]{0,9})(B|KiB|MiB|GiB)$")
-# httpcore refuses a header block past 100 KiB whatever we allow; a body past 1 GiB
+# The HTTP client refuses a header block past 100 KiB whatever we allow; a body past 1 GiB
 # would be memory no exporter should spend on one answer.
 CEILINGS = {"max_header_bytes": 100 * KIB, "max_body_bytes": 1024 * MIB}
 

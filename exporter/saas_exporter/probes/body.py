@@ -16,7 +16,7 @@ import httpx
 
 # We ask only for what we can inflate within bounds.
 ACCEPT_ENCODING = "gzip, deflate"
-# The HTTP client's own ceiling on a response's header block (httpcore).
+# The HTTP client's own ceiling on a response's header block (h11's, as httpcore sets it).
 CLIENT_MAX_HEADER_BYTES = 100 * 1024
 
 

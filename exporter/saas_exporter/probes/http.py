@@ -35,7 +35,8 @@ DEFAULT_LIMITS = ResponseLimits()
 # The HTTP client's own timeouts (connect, each read) fire first when nothing arrives;
 # this bounds the whole answer, for a body that keeps trickling in.
 WHOLE_ANSWER_SLACK = 0.25
-# The client's timeout for each step before the response headers (httpcore trace events).
+# The client's timeout for each step before the response headers (httpcore's trace
+# events, which the probes' transport sends too).
 _STEP_TIMEOUTS = {
     "connection.connect_tcp.started": "ConnectTimeout",
     "send_request_headers.started": "WriteTimeout",
@@ -97,7 +98,7 @@ def _transport_reason(err: Exception) -> str:
 
 
 def _header_block_too_long(err: Exception) -> bool:
-    # h11 (under httpcore) refuses a header block past the client's ceiling this way.
+    # h11 (under the client's transport) refuses a header block past the ceiling this way.
     return isinstance(err, httpx.RemoteProtocolError) and "too long" in str(err).lower()
 
 
