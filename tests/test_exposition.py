@@ -152,3 +152,22 @@ def test_a_target_rendered_after_each_result_matches_a_fresh_render():
     assert f"saas_probe_failures_total{{{labels.format('auth')}}} 2.0\n".encode() in last
     assert f"saas_probe_failing{{{labels.format('auth')}}} 0.0\n".encode() in last
     assert f"saas_probe_failing{{{labels.format('server_error')}}} 1.0\n".encode() in last
+
+
+def test_a_scrape_reads_the_store_outside_the_renderer_lock():
+    """Lock order: a probe's thread records into the store (store lock held) and the
+    store calls on_change (renderer lock); a scrape must not take the store's lock while
+    it holds the renderer's, or the two threads deadlock (scrapes hang, probes stop)."""
+    config, store = populated()
+    exposition = IncrementalExposition(config, store)
+    states = store.states
+    held_while_reading = []
+
+    def checked_states():
+        held_while_reading.append(exposition._lock.locked())
+        return states()
+
+    store.states = checked_states  # type: ignore[method-assign]
+    exposition.render()
+    exposition.render("openmetrics")
+    assert held_while_reading == [False, False]

@@ -142,8 +142,10 @@ class IncrementalExposition:
     def render_parts(self, fmt: Format = "text") -> list[bytes]:
         """``render`` in pieces, not joined: a gzip scrape compresses them as they come,
         never holding the whole page (megabytes at 1,000 accounts) in one buffer."""
+        # The store's lock first, never inside ours: a recording thread holds the store's
+        # lock while on_change takes ours, so the other order deadlocks both threads.
+        states = self.store.states()
         with self._lock:
-            states = self.store.states()
             if len(self._targets) > len(states):  # a reload removed targets
                 self._targets = {k: v for k, v in self._targets.items() if k in states}
             per_target = [self._target_chunks(k, s) for k, s in states.items()]
