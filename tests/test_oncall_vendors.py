@@ -177,7 +177,8 @@ def test_bundle_reads_every_page_at_its_formats_paths(
             ("klaviyo", "incidents.json", f"{status}/klaviyo/api/v2/incidents.json"),
         ]
     ]
-    assert "404" not in out + err
+    # No page was asked for at another format's path (the simulator's port may hold "404").
+    assert "404" not in (out + err).replace(simulator.base_url, "")
     with tarfile.open(target) as tar:
         (member,) = [m for m in tar.getmembers() if m.name.endswith("statuspage/clay/status.json")]
         page = json.loads(tar.extractfile(member).read())
