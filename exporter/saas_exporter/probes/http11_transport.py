@@ -10,10 +10,11 @@ mounts); h11 stays the HTTP/1.1 parser; TLS is asyncio's.
 
 What it leaves to httpx's own transport: proxies (httpx mounts its proxy transports for
 HTTPS_PROXY/NO_PROXY around this one), HTTP/2 and request bodies, none of which a probe
-uses. What it keeps of httpcore's behaviour: per-step timeouts (connect, write, read,
-pool) raised as httpx's timeout exceptions, an idle connection the server closed is
-never reused, a header block past ``max_header_bytes`` is a protocol error ("too long"),
-and httpcore's trace events for the steps a probe names its timeouts by.
+uses. What it keeps of httpcore's behaviour: the connect, read and pool timeouts,
+raised as httpx's timeout exceptions (a GET's head is written without waiting, so no
+write timeout applies), an idle connection the server closed is never reused, a header
+block past ``max_header_bytes`` is a protocol error ("too long"), and httpcore's trace
+events for the steps a probe names its timeouts by.
 """
 
 from __future__ import annotations
@@ -176,8 +177,8 @@ class _ResponseBody(httpx.AsyncByteStream):
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._done = True
-            elif isinstance(event, h11.ConnectionClosed):
-                raise httpx.RemoteProtocolError("server closed the connection mid-body")
+            else:  # h11 hands nothing else mid-body; never loop on it
+                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} mid-body")
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None  # type: ignore[assignment]
@@ -229,8 +230,8 @@ class Http11Transport(httpx.AsyncBaseTransport):
             event = await conn.next_event(read_timeout)
             while isinstance(event, h11.InformationalResponse):
                 event = await conn.next_event(read_timeout)
-            if isinstance(event, h11.ConnectionClosed):
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            if not isinstance(event, h11.Response):  # next_event raised for a server's close
+                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__}")
             if trace is not None:
                 await trace("http11.receive_response_headers.complete", {})
         except BaseException:
@@ -317,7 +318,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
     async def _connect(self, origin: Origin, timeout: float | None, trace: Any) -> _Connection:
         scheme, host, port = origin
-        hostname = host.decode("ascii")
+        hostname = host.decode("ascii")  # httpx gives an IPv6 address without brackets
         if trace is not None:
             await trace("connection.connect_tcp.started", {})
         loop = asyncio.get_running_loop()
@@ -326,10 +327,10 @@ class Http11Transport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(timeout):
                 _, conn = await loop.create_connection(
                     lambda: _Connection(origin, self._max_header_bytes),
-                    hostname.strip("[]"),
+                    hostname,
                     port,
                     ssl=self._ssl if tls else None,
-                    server_hostname=hostname.strip("[]") if tls else None,
+                    server_hostname=hostname if tls else None,
                     ssl_handshake_timeout=timeout if tls else None,
                 )
         except TimeoutError:
