@@ -4,6 +4,7 @@ error, never anything else, and never an infinity or an unbounded value. Kept sh
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -22,7 +23,8 @@ from saas_exporter.config import ResponseLimits
 from saas_exporter.durations import parse_duration
 from saas_exporter.probes.api_get import lookup_field
 from saas_exporter.probes.atlassian import parse_atlassian_summary
-from saas_exporter.probes.http import vendor_message
+from saas_exporter.probes.clients import make_client
+from saas_exporter.probes.http import exchange, vendor_message
 from saas_exporter.probes.klaviyo import parse_account
 from saas_exporter.probes.rootly import parse_rootly_status
 from saas_exporter.ratelimit_headers import (
@@ -329,3 +331,57 @@ def test_any_yaml_text_parses_or_is_refused_with_a_config_error(text):
 
     with contextlib.suppress(ConfigError):
         parse_yaml(text, "config.yml")
+
+
+# What a vendor's answer is made of, so generated answers reach every state of a response.
+WIRE_PIECES = st.sampled_from(
+    [
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+        b"HTTP/1.0 401 Unauthorized\r\n",
+        b"content-length: 2\r\n",
+        b"content-length: 99999\r\n",
+        b"transfer-encoding: chunked\r\n",
+        b"content-encoding: gzip\r\n",
+        b"connection: close\r\n",
+        b"ratelimit-remaining: 5\r\n",
+        b"x: \xff\xfe\r\n",
+        b"\r\n",
+        b"{}",
+        b"2\r\n{}\r\n",
+        b"0\r\n\r\n",
+        b"ffffffffffffffffff\r\n",
+    ]
+)
+
+
+@QUICK
+@given(st.lists(st.one_of(WIRE_PIECES, st.binary(max_size=24)), max_size=10))
+def test_any_bytes_on_the_wire_give_an_answer_or_a_failure_reason(pieces):
+    """The probes' transport under exchange(): whatever the vendor writes (then closing
+    the connection), the probe gets a response or a failure reason, never an exception."""
+
+    async def go():
+        async def answer(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            for piece in pieces:
+                writer.write(piece)
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = make_client(1)
+        try:
+            return await exchange(client, f"http://127.0.0.1:{port}/", {}, 2.0)
+        finally:
+            await client.aclose()
+            server.close()
+
+    ex = asyncio.run(go())
+    if ex.response is None:
+        assert ex.transport_reason in {"connection", "invalid_response", "too_large"}
+        assert ex.transport_error
+    else:
+        assert 100 <= ex.response.status_code <= 999
+        assert ex.response.content is not None
