@@ -61,7 +61,12 @@ def test_an_origin_is_split_into_small_pools_and_a_target_keeps_its_pool():
     asyncio.run(go())
 
 
-def httpcore_transports(client):
+def httpx_own_transports(monkeypatch):
+    """The httpcore transports httpx builds for a probe client with HTTPS_PROXY set: its
+    default transport (origins NO_PROXY exempts) and the proxy mount."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    client = make_client(2)
+    asyncio.run(client.aclose())  # only inspected
     return [t for t in [client._transport, *client._mounts.values()] if hasattr(t, "_pool")]
 
 
@@ -84,36 +89,18 @@ def test_direct_origins_use_the_http11_transport_and_proxies_stay_httpx_own(monk
 
 
 def test_every_pool_speaks_through_the_asyncio_backend_proxies_included(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-
-    async def go():
-        client = make_client(2)
-        try:
-            transports = httpcore_transports(client)
-            assert len(transports) == 2  # the default and the proxy mount
-            for transport in transports:
-                assert isinstance(transport._pool._network_backend, AsyncioBackend)
-        finally:
-            await client.aclose()
-
-    asyncio.run(go())
+    transports = httpx_own_transports(monkeypatch)
+    assert len(transports) == 2  # the default and the proxy mount
+    for transport in transports:
+        assert isinstance(transport._pool._network_backend, AsyncioBackend)
 
 
 def test_every_pool_hands_out_connections_with_the_corrected_pass(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-
-    async def go():
-        client = make_client(2)
-        try:
-            transports = httpcore_transports(client)
-            assert len(transports) == 2
-            for transport in transports:
-                pass_ = transport._pool._assign_requests_to_connections
-                assert pass_.__func__ is pool_assignment.assign_requests_to_connections
-        finally:
-            await client.aclose()
-
-    asyncio.run(go())
+    transports = httpx_own_transports(monkeypatch)
+    assert len(transports) == 2
+    for transport in transports:
+        pass_ = transport._pool._assign_requests_to_connections
+        assert pass_.__func__ is pool_assignment.assign_requests_to_connections
 
 
 class FakeConnection:
