@@ -39,7 +39,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 import httpx
 from saas_tools.scale.bare_client import BareClient
@@ -54,6 +53,7 @@ from saas_tools.scale.in_process import InProcessVendor
 
 from saas_exporter.config import load_config_data
 from saas_exporter.memory import limit_malloc_arenas
+from saas_exporter.probes.http import request_url
 from saas_exporter.probes.klaviyo import PROFILES_PARAMS, endpoint_url, request_headers
 from saas_exporter.runtime import ExporterRuntime
 from saas_exporter.scheduler import WAKE_TICK_SECONDS
@@ -99,9 +99,8 @@ def bare_floor(
         start_cpu, start = cpu_seconds(), time.perf_counter()
         for i in range(count):
             target = targets[i % len(targets)]
-            path = urlsplit(endpoint_url(target)).path
-            if target.probe == "profiles":
-                path += "?" + urlencode(PROFILES_PARAMS)
+            params = tuple(PROFILES_PARAMS.items()) if target.probe == "profiles" else ()
+            path = request_url(endpoint_url(target), params).raw_path.decode()
             offset = i / rate
             if tick:
                 offset = math.ceil(offset / tick) * tick
